@@ -1,0 +1,100 @@
+#!/usr/bin/env nextflow
+/*
+ * radplug: gene expression -> CT radiomic features and histology, explained by gene-set masking.
+ * Entry workflow only: parameter help and validation -> the radplug workflow -> completion summary.
+ */
+nextflow.enable.dsl = 2
+
+include { RADPLUG } from './workflows/radplug'
+
+// ------------------------------------------------------------------ parameter schema
+def loadSchema() {
+    return new groovy.json.JsonSlurper().parse(file("${projectDir}/nextflow_schema.json").toFile())
+}
+
+def schemaProperties(schema) {
+    def props = [:]
+    schema['$defs'].each { group, spec -> spec.properties.each { name, p -> props[name] = p + [group: spec.title] } }
+    return props
+}
+
+def helpText(schema) {
+    def lines = ["", "radplug ${workflow.manifest.version}: ${workflow.manifest.description}", "",
+                 "Usage:  nextflow run main.nf [-profile test|gpu|podman|slurm|...] [--input cohorts.csv] [--outdir results]", ""]
+    schema['$defs'].each { group, spec ->
+        lines << "${spec.title}:"
+        spec.properties.each { name, p ->
+            def dflt = p.containsKey('default') ? " [default: ${p.default}]" : ''
+            def choices = p.enum ? " (${p.enum.join('|')})" : ''
+            lines << String.format("  --%-24s %s%s%s", name, p.description ?: '', choices, dflt)
+        }
+        lines << ""
+    }
+    return lines.join('\n')
+}
+
+def validateParameters(schema) {
+    def props = schemaProperties(schema)
+    def errors = []
+    params.each { name, value ->
+        def key = name.toString()
+        if (key.contains('-')) { return }   // Nextflow also stores kebab-case spellings
+        def p = props[key]
+        if (p == null) {
+            def camelOk = props.keySet().any { it.replaceAll(/_([a-z])/) { m -> m[1].toUpperCase() } == key }
+            if (!camelOk) { errors << "unknown parameter --${key} (see --help)" }
+            return
+        }
+        if (value == null) { return }
+        switch (p.type) {
+            case 'integer':
+                if (!(value instanceof Integer || value instanceof Long)) { errors << "--${key} must be an integer, got '${value}'" }
+                break
+            case 'number':
+                if (!(value instanceof Number)) { errors << "--${key} must be a number, got '${value}'" }
+                break
+            case 'boolean':
+                if (!(value instanceof Boolean)) { errors << "--${key} must be true or false, got '${value}'" }
+                break
+            default:
+                if (value instanceof Boolean) { errors << "--${key} needs a value" }
+        }
+        if (p.enum && !(value.toString() in p.enum)) { errors << "--${key} must be one of ${p.enum.join(', ')}, got '${value}'" }
+        if (value instanceof Number && p.minimum != null && value < p.minimum) { errors << "--${key} must be >= ${p.minimum}, got ${value}" }
+        if (value instanceof Number && p.maximum != null && value > p.maximum) { errors << "--${key} must be <= ${p.maximum}, got ${value}" }
+        if (p.format == 'file-path' && !(value instanceof Boolean) && !value.toString().contains('://') && !file(value.toString()).exists()) {
+            errors << "--${key}: file '${value}' does not exist"
+        }
+    }
+    if (errors) {
+        error("Invalid parameters:\n  - " + errors.join('\n  - ') + "\nRun `nextflow run main.nf --help` for the list of parameters.")
+    }
+}
+
+// ------------------------------------------------------------------ entry
+workflow {
+    def schema = loadSchema()
+    if (params.help) {
+        log.info helpText(schema)
+        return
+    }
+    if (params.validate_params) {
+        validateParameters(schema)
+    }
+    log.info """
+    radplug ${workflow.manifest.version}
+      input     : ${params.input ?: 'embedded synthetic cohort (seed ' + params.seed + ')'}
+      gene sets : ${params.genesets ?: (params.input ? '-' : 'simulated collection')}
+      models    : ${params.models} (grid ${params.grid}, ${params.cv_folds}-fold CV)
+      outdir    : ${params.outdir}
+    """.stripIndent()
+    RADPLUG()
+}
+
+workflow.onComplete {
+    if (workflow.success) {
+        log.info "radplug finished: report at ${params.outdir}/report/report.html (${workflow.duration})"
+    } else {
+        log.error "radplug failed: ${workflow.errorMessage ?: 'see the error above'}; fix it and re-run with -resume"
+    }
+}

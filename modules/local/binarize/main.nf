@@ -1,0 +1,21 @@
+process BINARIZE {
+    label 'process_single'
+
+    input:
+    path(labels)
+    path(features)
+    path(group_overrides)
+    val(opts)
+
+    output:
+    path("targets.parquet")     , emit: targets
+    path("tasks.parquet")       , emit: tasks
+    path("binarization.parquet"), emit: binarization
+    path("targets.txt")         , emit: targets_list
+
+    script:
+    def groups = group_overrides ? "--group-overrides ${group_overrides}" : ''
+    """
+    radplug-binarize --labels ${labels} --features ${features} --outdir . --min-minority ${opts.min_minority} ${groups}
+    """
+}

@@ -1,0 +1,31 @@
+process INGEST {
+    tag "${n_cohorts} cohort(s)"
+    label 'process_single'
+
+    input:
+    val(samplesheet_csv)
+    val(n_cohorts)
+    path(files, stageAs: 'inputs/?/*')
+    path(histology_map)
+    val(opts)
+
+    output:
+    path("raw_expression.parquet"), emit: expression
+    path("raw_labels.parquet")    , emit: labels
+    path("raw_features.parquet")  , emit: features
+    path("histology_mapping.csv") , emit: histology_mapping
+
+    script:
+    def map_arg = histology_map ? "--histology-map ${histology_map}" : ''
+    def id_arg = opts.id_column ? "--id-column '${opts.id_column}'" : ''
+    def hist_arg = opts.histology_column ? "--histology-column '${opts.histology_column}'" : ''
+    def mismatch = opts.allow_sample_mismatch ? '--allow-sample-mismatch' : ''
+    """
+    cat > samplesheet.csv <<'RADPLUG_EOF'
+${samplesheet_csv}
+RADPLUG_EOF
+    radplug-ingest --samplesheet samplesheet.csv --outdir . --orientation ${opts.orientation} \\
+        --clinical-targets '${opts.clinical_targets}' --collapse ${opts.collapse} \\
+        ${map_arg} ${id_arg} ${hist_arg} ${mismatch}
+    """
+}

@@ -1,0 +1,26 @@
+process REPORT {
+    label 'process_single'
+
+    input:
+    path(data_files, stageAs: 'results/data/*')
+    path(cv_files, stageAs: 'results/cv/*')
+    path(evaluation_files, stageAs: 'results/evaluation/*')
+    path(masking_files, stageAs: 'results/masking/*')
+    val(params_json)
+
+    output:
+    path("report/*")                               , emit: report
+    path("pipeline_info/software_versions.yml")     , emit: versions
+    path("pipeline_info/params.json")               , emit: params
+
+    script:
+    """
+    mkdir -p results/pipeline_info pipeline_info
+    cat > pipeline_info/params.json <<'RADPLUG_EOF'
+${params_json}
+RADPLUG_EOF
+    radplug-versions --process RADPLUG > pipeline_info/software_versions.yml
+    cp pipeline_info/* results/pipeline_info/
+    radplug-report results --outdir report
+    """
+}

@@ -1,0 +1,20 @@
+process SIGNIFICANCE {
+    label 'process_single'
+
+    input:
+    path(masking, stageAs: 'in/masking/*')
+    path(null_dist, stageAs: 'in/null/*')
+    path(coverage, stageAs: 'in/coverage/*')
+    path(dropped, stageAs: 'in/dropped/*')
+    path(permutation, stageAs: 'in/permutation/*')
+
+    output:
+    path("masking/*.parquet"), emit: tables
+
+    script:
+    def perm = permutation ? "--permutation in/permutation/*" : ''
+    """
+    radplug-significance --masking in/masking/* --null in/null/* --coverage in/coverage/* \\
+        --dropped in/dropped/* ${perm} --outdir masking
+    """
+}

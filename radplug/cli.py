@@ -1,0 +1,385 @@
+"""The ``radplug`` command line: one subcommand per pipeline step, plus plugins, grid and report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from radplug import __version__
+from radplug.io import RadplugInputError, read_expression, read_parquet, write_expression, write_parquet
+from radplug.plugins import PluginError
+
+log = logging.getLogger("radplug")
+
+
+def _csv_list(s: str) -> list[str]:
+    return [x.strip() for x in s.split(",") if x.strip()]
+
+
+# --------------------------------------------------------------------------- steps
+def cmd_simulate(a: argparse.Namespace) -> None:
+    from radplug.simulate import simulate_cohort, write_simulated
+
+    sim = simulate_cohort(a.n_train, a.n_test, a.n_genes, a.n_sets, a.features_per_group, a.gmt, a.signal, a.seed)
+    write_simulated(sim, a.outdir, a.seed)
+
+
+def cmd_ingest(a: argparse.Namespace) -> None:
+    from radplug.ingest import IngestOptions, ingest
+
+    opts = IngestOptions(orientation=a.orientation, id_column=a.id_column,
+                         clinical_targets=tuple(_csv_list(a.clinical_targets)), histology_column=a.histology_column,
+                         histology_map=a.histology_map, collapse=a.collapse,
+                         allow_sample_mismatch=a.allow_sample_mismatch)
+    res = ingest(a.samplesheet, opts)
+    out = Path(a.outdir)
+    write_expression(res.expression, out / "raw_expression.parquet", "ingest")
+    write_parquet(res.labels, out / "raw_labels.parquet", "ingest")
+    write_parquet(res.features, out / "raw_features.parquet", "ingest")
+    res.histology_mapping.to_csv(out / "histology_mapping.csv", index=False)
+    for m in res.messages:
+        log.warning(m)
+
+
+def cmd_validate(a: argparse.Namespace) -> None:
+    from radplug.validate import validate
+
+    res = validate(read_expression(a.expression), read_parquet(a.labels), read_parquet(a.features),
+                   a.max_missing, origin=a.expression)
+    out = Path(a.outdir)
+    write_expression(res.expression, out / "expression.parquet", "validate")
+    write_parquet(res.labels, out / "labels.parquet", "validate")
+    write_parquet(res.features, out / "features.parquet", "validate")
+    write_parquet(res.report, out / "validation.parquet", "validate")
+
+
+def cmd_binarize(a: argparse.Namespace) -> None:
+    from radplug.binarize import binarize
+    from radplug.radiomics import read_group_overrides
+
+    targets, tasks, table = binarize(read_parquet(a.labels), read_parquet(a.features), a.min_minority,
+                                     read_group_overrides(a.group_overrides))
+    if tasks.empty:
+        raise RadplugInputError("no target left after binarization: every radiomic feature was dropped and no "
+                                "clinical target was given")
+    out = Path(a.outdir)
+    write_parquet(targets, out / "targets.parquet", "binarize", min_minority=a.min_minority)
+    write_parquet(tasks, out / "tasks.parquet", "binarize")
+    write_parquet(table, out / "binarization.parquet", "binarize")
+    (out / "targets.txt").write_text("".join(f"{t}\n" for t in tasks["target"]))
+    log.info("%d targets kept (%d radiomic features dropped)", len(tasks), int((~table["kept"]).sum()))
+
+
+def cmd_plan(a: argparse.Namespace) -> None:
+    from radplug.search import plan_jobs
+
+    jobs = plan_jobs(read_parquet(a.tasks), _csv_list(a.models), a.grid, a.chunk_size)
+    jobs.to_csv(a.out, index=False)
+    log.info("%d SEARCH jobs planned", len(jobs))
+
+
+def cmd_search(a: argparse.Namespace) -> None:
+    from radplug.search import run_job
+
+    res = run_job(a.unit, a.family, a.grid, a.chunk, a.n_chunks, read_expression(a.expression),
+                  read_parquet(a.targets), read_parquet(a.tasks), a.folds, a.seed, a.device)
+    write_parquet(res, a.out, "search", unit=a.unit, family=a.family, grid=a.grid, chunk=a.chunk, seed=a.seed)
+
+
+def cmd_select(a: argparse.Namespace) -> None:
+    from radplug.search import select
+
+    cv = pd.concat([read_parquet(p) for p in a.cv], ignore_index=True)
+    cv = cv.sort_values(["unit", "family", "config_id", "target", "fold"]).reset_index(drop=True)
+    summary, selection = select(cv, _csv_list(a.models))
+    out = Path(a.outdir)
+    write_parquet(cv, out / "cv_results.parquet", "select")
+    write_parquet(summary, out / "cv_summary.parquet", "select")
+    write_parquet(selection, out / "selection.parquet", "select")
+
+
+def cmd_fit(a: argparse.Namespace) -> None:
+    from radplug.final import fit_final, save_model
+
+    m = fit_final(a.target, read_parquet(a.selection), read_expression(a.expression), read_parquet(a.targets),
+                  read_parquet(a.tasks), a.seed, a.device)
+    save_model(m, a.out)
+
+
+def cmd_evaluate(a: argparse.Namespace) -> None:
+    from radplug.final import evaluate, load_model
+
+    models = sorted((load_model(p) for p in a.models), key=lambda m: m.target)
+    met, pred = evaluate(models, read_expression(a.expression), read_parquet(a.targets), a.n_boot, a.seed)
+    out = Path(a.outdir)
+    write_parquet(met, out / "test_metrics.parquet", "evaluate", n_boot=a.n_boot, seed=a.seed)
+    write_parquet(pred, out / "predictions.parquet", "evaluate")
+    overall = met[met["averaging"] != "one-vs-rest"]
+    chosen = sorted(overall.loc[overall["auc"] >= a.mask_min_auc, "target"].unique())
+    (out / "mask_targets.txt").write_text("".join(f"{t}\n" for t in chosen))
+    log.info("%d of %d targets reach test AUC >= %.2f and go on to masking", len(chosen), len(overall),
+             a.mask_min_auc)
+
+
+def _parse_sources(specs: list[str]) -> list[tuple[str, str | None]]:
+    out = []
+    for spec in specs:
+        name, _, path = spec.partition("=")
+        out.append((name.strip(), path.strip() or None))
+    return out
+
+
+def cmd_mask(a: argparse.Namespace) -> None:
+    from radplug.final import load_model
+    from radplug.genesets import prepare_gene_sets
+    from radplug.interpret import permutation_importance
+    from radplug.masking import mask_model
+    from radplug.plugins import get_source
+
+    model = load_model(a.model)
+    expression, targets = read_expression(a.expression), read_parquet(a.targets)
+    out = Path(a.outdir)
+    for name, path in _parse_sources(a.genesets):
+        src = get_source(name)
+        long = src.load(path)
+        prep = prepare_gene_sets(long, model.genes, a.min_set_size, a.max_set_size)
+        stem = f"{model.target}__{name}"
+        write_parquet(prep.coverage.assign(source=name), out / f"{stem}.coverage.parquet", "mask")
+        write_parquet(prep.dropped.assign(source=name), out / f"{stem}.dropped.parquet", "mask")
+        if not prep.members:
+            log.warning("source %s: no gene set passes the size filters for %s", name, model.target)
+            continue
+        real, null = mask_model(model, expression, targets, prep.members, prep.coverage, name, a.n_random,
+                                a.max_null_sizes, a.seed, a.device)
+        real["source_version"] = long.attrs.get("version", src.version)
+        write_parquet(real, out / f"{stem}.masking.parquet", "mask", source=name, n_random=a.n_random)
+        write_parquet(null, out / f"{stem}.null.parquet", "mask", source=name, n_random=a.n_random)
+        if "permutation" in _csv_list(a.interpreters):
+            perm = permutation_importance(model, expression, targets, prep.members, name, a.seed,
+                                          device=a.device)
+            write_parquet(perm, out / f"{stem}.permutation.parquet", "mask", source=name)
+
+
+def cmd_significance(a: argparse.Namespace) -> None:
+    from radplug.masking import significance
+
+    real = pd.concat([read_parquet(p) for p in a.masking], ignore_index=True)
+    null = pd.concat([read_parquet(p) for p in a.null], ignore_index=True)
+    res = significance(real, null)
+    out = Path(a.outdir)
+    write_parquet(res, out / "masking.parquet", "significance")
+    write_parquet(null, out / "masking_null.parquet", "significance")
+    for kind, files in (("coverage", a.coverage), ("dropped", a.dropped), ("permutation", a.permutation)):
+        if files:
+            tabs = [read_parquet(p) for p in files]
+            tabs = [t for t in tabs if len(t)]
+            if tabs:
+                tab = pd.concat(tabs, ignore_index=True)
+                if kind in ("coverage", "dropped"):
+                    tab = tab.drop_duplicates(["source", "gene_set"])
+                write_parquet(tab, out / f"geneset_{kind}.parquet" if kind != "permutation"
+                              else out / "permutation.parquet", "significance")
+
+
+def cmd_report(a: argparse.Namespace) -> None:
+    from radplug.report import build_report
+
+    path = build_report(a.results, a.outdir)
+    print(path)
+
+
+def cmd_plugins(a: argparse.Namespace) -> None:
+    from radplug.plugins import provided
+
+    rows = []
+    for kind in ("model_family", "geneset_source", "interpreter"):
+        for p in provided(kind):
+            r = p.record
+            rows.append({"kind": kind, "name": r.name, "plugin": p.plugin, "package": p.package,
+                         "version": p.version, "summary": getattr(r, "summary", "") or getattr(r, "description", "")})
+    if a.json:
+        print(json.dumps(rows, indent=2))
+        return
+    for kind in ("model_family", "geneset_source", "interpreter"):
+        print(f"{kind.replace('_', ' ')}s:")
+        for r in (r for r in rows if r["kind"] == kind):
+            print(f"  {r['name']:<18} {r['package']} {r['version']} [{r['plugin']}]  {r['summary']}")
+
+
+def cmd_grid(a: argparse.Namespace) -> None:
+    from radplug.plugins import model_families
+    from radplug.search import grid
+
+    fams = [a.family] if a.family else list(model_families())
+    for f in fams:
+        g = grid(f, a.preset)
+        if a.count:
+            print(f"{f}\t{len(g)}")
+        else:
+            for i, cfg in enumerate(g):
+                print(f"{f}\t{i}\t{json.dumps(cfg)}")
+
+
+def cmd_versions(a: argparse.Namespace) -> None:
+    import numpy
+    import sklearn
+    import torch
+
+    print(f'"{a.process}":\n    radplug: {__version__}\n    python: {sys.version.split()[0]}\n'
+          f"    numpy: {numpy.__version__}\n    pandas: {pd.__version__}\n    scikit-learn: {sklearn.__version__}\n"
+          f"    torch: {torch.__version__}")
+
+
+# --------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="radplug", description="Radiogenomic models and gene-set masking.")
+    p.add_argument("--version", action="version", version=f"radplug {__version__}")
+    p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("simulate", help="write a synthetic cohort with planted gene-set associations")
+    s.add_argument("--outdir", required=True)
+    s.add_argument("--n-train", type=int, default=262)
+    s.add_argument("--n-test", type=int, default=89)
+    s.add_argument("--n-genes", type=int, default=2000)
+    s.add_argument("--n-sets", type=int, default=60)
+    s.add_argument("--features-per-group", type=int, default=3)
+    s.add_argument("--gmt", default=None, help="use this GMT's genes and sets instead of simulated names")
+    s.add_argument("--signal", type=float, default=1.0)
+    s.add_argument("--seed", type=int, default=42)
+    s.set_defaults(func=cmd_simulate)
+
+    s = sub.add_parser("ingest", help="read a cohort samplesheet into raw tables")
+    s.add_argument("--samplesheet", required=True)
+    s.add_argument("--outdir", required=True)
+    s.add_argument("--orientation", default="auto", choices=["auto", "samples_rows", "genes_rows"])
+    s.add_argument("--id-column", default=None)
+    s.add_argument("--clinical-targets", default="histology,stage")
+    s.add_argument("--histology-column", default=None)
+    s.add_argument("--histology-map", default=None)
+    s.add_argument("--collapse", default="mean", choices=["mean", "max_mean", "max_variance"])
+    s.add_argument("--allow-sample-mismatch", action="store_true")
+    s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("validate", help="check and clean the ingested tables")
+    for f in ("expression", "labels", "features", "outdir"):
+        s.add_argument(f"--{f}", required=True)
+    s.add_argument("--max-missing", type=float, default=0.2)
+    s.set_defaults(func=cmd_validate)
+
+    s = sub.add_parser("binarize", help="2-means binarization of radiomic features")
+    for f in ("labels", "features", "outdir"):
+        s.add_argument(f"--{f}", required=True)
+    s.add_argument("--min-minority", type=float, default=0.10)
+    s.add_argument("--group-overrides", default=None)
+    s.set_defaults(func=cmd_binarize)
+
+    s = sub.add_parser("plan", help="list SEARCH jobs (unit x family x grid chunk)")
+    s.add_argument("--tasks", required=True)
+    s.add_argument("--models", default="mlp,enet,svm,rf,gbt")
+    s.add_argument("--grid", default="fast")
+    s.add_argument("--chunk-size", type=int, default=8)
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=cmd_plan)
+
+    s = sub.add_parser("search", help="cross-validate one chunk of one family's grid on one unit")
+    for f in ("expression", "targets", "tasks", "unit", "family", "out"):
+        s.add_argument(f"--{f}", required=True)
+    s.add_argument("--grid", default="fast")
+    s.add_argument("--chunk", type=int, default=0)
+    s.add_argument("--n-chunks", type=int, default=1)
+    s.add_argument("--folds", type=int, default=10)
+    s.add_argument("--seed", type=int, default=42)
+    s.add_argument("--device", default="cpu")
+    s.set_defaults(func=cmd_search)
+
+    s = sub.add_parser("select", help="pick the best family and configuration per target")
+    s.add_argument("--cv", nargs="+", required=True)
+    s.add_argument("--models", default="mlp,enet,svm,rf,gbt")
+    s.add_argument("--outdir", required=True)
+    s.set_defaults(func=cmd_select)
+
+    s = sub.add_parser("fit", help="retrain the selected model of one target on the training cohort")
+    for f in ("target", "selection", "expression", "targets", "tasks", "out"):
+        s.add_argument(f"--{f}", required=True)
+    s.add_argument("--seed", type=int, default=42)
+    s.add_argument("--device", default="cpu")
+    s.set_defaults(func=cmd_fit)
+
+    s = sub.add_parser("evaluate", help="score final models on the test cohort")
+    s.add_argument("--models", nargs="+", required=True)
+    for f in ("expression", "targets", "outdir"):
+        s.add_argument(f"--{f}", required=True)
+    s.add_argument("--n-boot", type=int, default=1000)
+    s.add_argument("--seed", type=int, default=42)
+    s.add_argument("--mask-min-auc", type=float, default=0.7,
+                   help="targets whose test AUC reaches this go on to masking (listed in mask_targets.txt)")
+    s.set_defaults(func=cmd_evaluate)
+
+    s = sub.add_parser("mask", help="gene-set masking of one model over gene-set sources")
+    for f in ("model", "expression", "targets", "outdir"):
+        s.add_argument(f"--{f}", required=True)
+    s.add_argument("--genesets", nargs="+", required=True, help="SOURCE=PATH (e.g. custom=sets.gmt)")
+    s.add_argument("--min-set-size", type=int, default=5)
+    s.add_argument("--max-set-size", type=int, default=500)
+    s.add_argument("--n-random", type=int, default=100)
+    s.add_argument("--max-null-sizes", type=int, default=25)
+    s.add_argument("--interpreters", default="masking")
+    s.add_argument("--seed", type=int, default=42)
+    s.add_argument("--device", default="cpu")
+    s.set_defaults(func=cmd_mask)
+
+    s = sub.add_parser("significance", help="empirical p-values and BH q-values for masking scores")
+    s.add_argument("--masking", nargs="+", required=True)
+    s.add_argument("--null", nargs="+", required=True)
+    s.add_argument("--coverage", nargs="*", default=[])
+    s.add_argument("--dropped", nargs="*", default=[])
+    s.add_argument("--permutation", nargs="*", default=[])
+    s.add_argument("--outdir", required=True)
+    s.set_defaults(func=cmd_significance)
+
+    s = sub.add_parser("report", help="(re)build the HTML report from a finished results folder")
+    s.add_argument("results", help="the pipeline's --outdir")
+    s.add_argument("--outdir", default=None, help="where to write report/ (default: RESULTS/report)")
+    s.set_defaults(func=cmd_report)
+
+    s = sub.add_parser("plugins", help="list model families, gene-set sources and interpreters")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_plugins)
+
+    s = sub.add_parser("grid", help="show a family's hyperparameter grid")
+    s.add_argument("--family", default=None)
+    s.add_argument("--preset", default="paper")
+    s.add_argument("--count", action="store_true")
+    s.set_defaults(func=cmd_grid)
+
+    s = sub.add_parser("versions", help="software versions (YAML) for pipeline_info")
+    s.add_argument("--process", default="RADPLUG")
+    s.set_defaults(func=cmd_versions)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    warnings.filterwarnings("once", category=ConvergenceWarning)
+    try:
+        args.func(args)
+    except (RadplugInputError, PluginError, ValueError) as exc:
+        print(f"radplug {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""The CV splitter and the model pipeline (in-fold standardization): used by SEARCH, FIT_FINAL and tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from radplug.plugins import get_family
+
+
+def cv_splits(y_strat: np.ndarray, n_splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified k-fold splits; k is reduced (with the reason left to the caller) to the smallest class size."""
+    _, counts = np.unique(y_strat, return_counts=True)
+    k = int(min(n_splits, counts.min()))
+    if k < 2:
+        raise ValueError("a class has fewer than 2 samples: cross-validation is impossible")
+    skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    return list(skf.split(np.zeros(len(y_strat)), y_strat))
+
+
+def make_pipeline(family: str, params: dict[str, Any], seed: int, device: str = "cpu") -> Pipeline:
+    """Per-gene standardization followed by the family's estimator; the scaler is refitted on every fit."""
+    fam = get_family(family)
+    params = dict(params)
+    est = fam.factory(**params)
+    est_params = est.get_params()
+    extra = {}
+    if "random_state" in est_params:
+        extra["random_state"] = seed
+    if "device" in est_params:
+        extra["device"] = device
+    if extra:
+        est.set_params(**extra)
+    return Pipeline([("scale", StandardScaler()), ("model", est)])

@@ -1,0 +1,121 @@
+"""FIT_FINAL and EVALUATE: retrain the selected model per target on the training cohort, score the test cohort."""
+
+from __future__ import annotations
+
+import json
+import logging
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from radplug.binarize import encode_target
+from radplug.cv import make_pipeline
+from radplug.metrics import bootstrap_auc_ci, per_class_scores, task_scores
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FinalModel:
+    """A trained model with everything needed to apply and mask it."""
+
+    target: str
+    family: str
+    config_id: str
+    params: dict[str, Any]
+    classes: list[str]
+    genes: list[str]
+    pipeline: Any           # sklearn Pipeline: StandardScaler -> estimator
+    seed: int
+    cv_auc: float
+
+    def proba(self, X: np.ndarray) -> np.ndarray:
+        """(n, K) class probabilities in the order of ``classes``."""
+        p = self.pipeline.predict_proba(X)
+        est_classes = np.asarray(self.pipeline.classes_).astype(int)
+        if p.shape[1] == len(self.classes) and np.array_equal(est_classes, np.arange(len(self.classes))):
+            return p
+        out = np.zeros((p.shape[0], len(self.classes)))
+        out[:, est_classes] = p
+        return out
+
+
+def save_model(model: FinalModel, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        pickle.dump(model, fh)
+    return path
+
+
+def load_model(path: str | Path) -> FinalModel:
+    with open(path, "rb") as fh:
+        return pickle.load(fh)  # noqa: S301 - models are written by radplug itself
+
+
+def fit_final(target: str, selection: pd.DataFrame, expression: pd.DataFrame, targets: pd.DataFrame,
+              tasks: pd.DataFrame, seed: int, device: str = "cpu") -> FinalModel:
+    """Retrain the selected family/configuration of ``target`` on every labelled training sample."""
+    row = selection[(selection["target"] == target) & selection["selected"]]
+    if row.empty:
+        raise ValueError(f"no selected model for target '{target}'")
+    row = row.iloc[0]
+    classes = json.loads(tasks.set_index("target").loc[target, "classes"])
+    tgt = targets.set_index("sample_id")
+    train_ids = tgt.index[tgt["cohort"] == "train"]
+    mask, y = encode_target(tgt.loc[train_ids, target], classes)
+    X = expression.loc[train_ids[mask]].to_numpy(dtype=np.float32)
+    params = json.loads(row["params"])
+    pipe = make_pipeline(row["family"], params, seed, device)
+    pipe.fit(X, y)
+    log.info("final %s model for %s trained on %d samples", row["family"], target, len(y))
+    return FinalModel(target, row["family"], row["config_id"], params, classes, list(expression.columns), pipe, seed,
+                      float(row["auc_mean"]))
+
+
+def evaluate(models: list[FinalModel], expression: pd.DataFrame, targets: pd.DataFrame, n_boot: int = 1000,
+             seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Test-cohort metrics (AUC with bootstrap CI, AP, accuracy; per class for multiclass) and predictions."""
+    tgt = targets.set_index("sample_id")
+    test_ids = tgt.index[tgt["cohort"] == "test"]
+    metrics, preds = [], []
+    for m in models:
+        mask, y = encode_target(tgt.loc[test_ids, m.target], m.classes)
+        ids = test_ids[mask]
+        if len(ids) == 0:
+            log.warning("no labelled test samples for %s", m.target)
+            continue
+        X = expression.loc[ids, m.genes].to_numpy(dtype=np.float32)
+        proba = m.proba(X)
+        base = {"target": m.target, "family": m.family, "config_id": m.config_id, "cv_auc": m.cv_auc,
+                "n": len(y)}
+        overall = task_scores(y, proba)
+        if len(m.classes) == 2:
+            lo, hi = bootstrap_auc_ci(y, proba[:, 1], n_boot, seed)
+            metrics.append({**base, "class": m.classes[1], "averaging": "binary", **overall, "auc_ci_low": lo,
+                            "auc_ci_high": hi, "n_pos": int(y.sum())})
+        else:
+            Y = np.zeros_like(proba, dtype=int)
+            Y[np.arange(len(y)), y] = 1
+            lo, hi = bootstrap_auc_ci(Y.ravel(), proba.ravel(), n_boot, seed)
+            metrics.append({**base, "class": "micro", "averaging": "micro", **overall, "auc_ci_low": lo,
+                            "auc_ci_high": hi, "n_pos": len(y)})
+            for pc in per_class_scores(y, proba):
+                k = pc.pop("class_index")
+                lo, hi = bootstrap_auc_ci((y == k).astype(int), proba[:, k], n_boot, seed)
+                metrics.append({**base, "class": m.classes[k], "averaging": "one-vs-rest", **pc, "auc_ci_low": lo,
+                                "auc_ci_high": hi, "n_pos": int((y == k).sum())})
+        for k, c in enumerate(m.classes):
+            preds.append(pd.DataFrame({"sample_id": ids, "target": m.target, "class": c,
+                                       "probability": proba[:, k], "label": (y == k).astype(int)}))
+    cols = ["target", "family", "config_id", "cv_auc", "class", "averaging", "n", "n_pos", "auc", "auc_ci_low",
+            "auc_ci_high", "ap", "accuracy"]
+    met = pd.DataFrame(metrics)
+    met = met[cols] if len(met) else pd.DataFrame(columns=cols)
+    pr = pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(
+        columns=["sample_id", "target", "class", "probability", "label"])
+    return met, pr

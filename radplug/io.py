@@ -1,0 +1,89 @@
+"""Parquet and table I/O shared by every step: one writer, one reader, provenance in metadata."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from radplug import SCHEMA_VERSION, __version__
+
+
+class RadplugInputError(Exception):
+    """Bad input: the message names the file, the row or column, and what to do."""
+
+
+def provenance(step: str, **extra: Any) -> dict[str, Any]:
+    """Provenance record stored in every Parquet file radplug writes."""
+    return {
+        "step": step,
+        "radplug_version": __version__,
+        "python": sys.version.split()[0],
+        "host": platform.node(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        **extra,
+    }
+
+
+def write_parquet(df: pd.DataFrame, path: str | os.PathLike, step: str, **extra: Any) -> Path:
+    """Write ``df`` atomically with radplug's schema version and provenance in the file metadata."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    meta = dict(table.schema.metadata or {})
+    meta[b"radplug.schema_version"] = SCHEMA_VERSION.encode()
+    meta[b"radplug.provenance"] = json.dumps(provenance(step, **extra), default=str).encode()
+    table = table.replace_schema_metadata(meta)
+    tmp = path.with_name(path.name + ".partial")
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def read_parquet(path: str | os.PathLike, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a Parquet table; a clear error names the file when it is missing or unreadable."""
+    path = Path(path)
+    if not path.exists():
+        raise RadplugInputError(f"{path}: file not found")
+    try:
+        return pq.read_table(path, columns=columns).to_pandas()
+    except Exception as exc:  # pyarrow raises several types
+        raise RadplugInputError(f"{path}: not a readable Parquet file ({exc})") from exc
+
+
+def read_provenance(path: str | os.PathLike) -> dict[str, Any]:
+    """Schema version and provenance stored by :func:`write_parquet`."""
+    meta = pq.read_schema(path).metadata or {}
+    return {
+        "schema_version": meta.get(b"radplug.schema_version", b"").decode(),
+        **json.loads(meta.get(b"radplug.provenance", b"{}")),
+    }
+
+
+def read_expression(path: str | os.PathLike) -> pd.DataFrame:
+    """Expression matrix written by INGEST: index sample_id, columns gene symbols, float32."""
+    df = read_parquet(path)
+    return df.set_index("sample_id")
+
+
+def write_expression(expr: pd.DataFrame, path: str | os.PathLike, step: str, **extra: Any) -> Path:
+    """Write an expression matrix (index = sample ids) as float32 with a sample_id column."""
+    out = expr.astype("float32")
+    out.index = out.index.astype(str)
+    out.index.name = "sample_id"
+    return write_parquet(out.reset_index(), path, step, **extra)
+
+
+def write_json(obj: Any, path: str | os.PathLike) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, indent=2, default=str))
+    return path

@@ -1,0 +1,94 @@
+"""Metrics shared by CV, evaluation and masking: AUC, average precision, accuracy, micro-averages, bootstrap CI."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+
+def one_hot(y_codes: np.ndarray, n_classes: int) -> np.ndarray:
+    out = np.zeros((len(y_codes), n_classes), dtype=np.int8)
+    out[np.arange(len(y_codes)), y_codes] = 1
+    return out
+
+
+def safe_auc(y_true: np.ndarray, score: np.ndarray) -> float:
+    """ROC AUC; NaN when only one class is present."""
+    y_true = np.asarray(y_true)
+    if y_true.min() == y_true.max():
+        return float("nan")
+    return float(roc_auc_score(y_true, score))
+
+
+def safe_ap(y_true: np.ndarray, score: np.ndarray) -> float:
+    y_true = np.asarray(y_true)
+    if y_true.max() == 0:
+        return float("nan")
+    return float(average_precision_score(y_true, score))
+
+
+def binary_scores(y01: np.ndarray, p1: np.ndarray) -> dict[str, float]:
+    """AUC, AP and accuracy at 0.5 for a binary target with positive-class probabilities."""
+    return {"auc": safe_auc(y01, p1), "ap": safe_ap(y01, p1),
+            "accuracy": float(np.mean((p1 >= 0.5).astype(int) == y01))}
+
+
+def multiclass_scores(y_codes: np.ndarray, proba: np.ndarray) -> dict[str, float]:
+    """Micro-averaged one-vs-rest AUC/AP over classes, and accuracy of the arg-max class."""
+    Y = one_hot(y_codes, proba.shape[1])
+    return {"auc": safe_auc(Y.ravel(), proba.ravel()), "ap": safe_ap(Y.ravel(), proba.ravel()),
+            "accuracy": float(np.mean(proba.argmax(1) == y_codes))}
+
+
+def task_scores(y_codes: np.ndarray, proba: np.ndarray) -> dict[str, float]:
+    """Scores for a target whose classes are coded 0..K-1 and ``proba`` is (n, K)."""
+    if proba.shape[1] == 2:
+        return binary_scores(y_codes, proba[:, 1])
+    return multiclass_scores(y_codes, proba)
+
+
+def per_class_scores(y_codes: np.ndarray, proba: np.ndarray) -> list[dict[str, float]]:
+    """One-vs-rest AUC/AP per class (index k), for multiclass targets."""
+    out = []
+    for k in range(proba.shape[1]):
+        yk = (y_codes == k).astype(int)
+        out.append({"class_index": k, **binary_scores(yk, proba[:, k])})
+    return out
+
+
+def bootstrap_auc_ci(y_true: np.ndarray, score: np.ndarray, n_boot: int = 1000, seed: int = 0,
+                     level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap CI of the ROC AUC (resampling patients); NaN when undefined."""
+    y_true, score = np.asarray(y_true), np.asarray(score)
+    if n_boot <= 0 or y_true.min() == y_true.max():
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    n = len(y_true)
+    vals = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, n, n)
+        yt = y_true[idx]
+        if yt.min() == yt.max():
+            continue
+        vals.append(roc_auc_score(yt, score[idx]))
+    if not vals:
+        return float("nan"), float("nan")
+    a = (1 - level) / 2
+    return float(np.quantile(vals, a)), float(np.quantile(vals, 1 - a))
+
+
+def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg q-values (NaN p-values stay NaN)."""
+    p = np.asarray(p, dtype=float)
+    q = np.full_like(p, np.nan)
+    ok = ~np.isnan(p)
+    pv = p[ok]
+    if pv.size == 0:
+        return q
+    order = np.argsort(pv)
+    ranked = pv[order] * pv.size / np.arange(1, pv.size + 1)
+    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty_like(pv)
+    out[order] = np.minimum(ranked, 1.0)
+    q[ok] = out
+    return q

@@ -1,0 +1,129 @@
+"""Built-in model families, registered through the ``radplug`` entry point like any plugin.
+
+Grids: ``paper`` reproduces Table 2 of Smedley et al. 2021 (enet 100, svm 400, rf 120, gbt 150,
+mlp 48); ``fast`` is a few configurations for laptops and tests.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from radplug.hookspecs import ModelFamily, hookimpl
+
+
+def _product(**axes: list[Any]) -> list[dict[str, Any]]:
+    keys = list(axes)
+    return [dict(zip(keys, vals, strict=True)) for vals in itertools.product(*(axes[k] for k in keys))]
+
+
+def make_mlp(**params: Any):
+    from radplug.models.mlp import MLPClassifier
+
+    return MLPClassifier(**params)
+
+
+def make_enet(**params: Any):
+    from sklearn.linear_model import LogisticRegression
+
+    import sklearn
+
+    base = {"solver": "saga", "max_iter": 200, "tol": 1e-3}
+    if tuple(int(x) for x in sklearn.__version__.split(".")[:2]) < (1, 8):
+        base["penalty"] = "elasticnet"   # newer scikit-learn infers the penalty from l1_ratio
+    return LogisticRegression(**{**base, **params})
+
+
+def make_svm(**params: Any):
+    from radplug.models.svm import SVMClassifier
+
+    return SVMClassifier(**params)
+
+
+def make_rf(**params: Any):
+    from sklearn.ensemble import RandomForestClassifier
+
+    return RandomForestClassifier(n_jobs=1, **params)
+
+
+def make_gbt(**params: Any):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    params = {"early_stopping": False, **params}
+    return HistGradientBoostingClassifier(**params)
+
+
+MLP_PAPER = _product(first_layer=[2000, 4000, 6000], n_layers=[3, 4], optimizer=["nadam", "adadelta"],
+                     activation=["sigmoid", "relu"], dropout=[0.4, 0.6])
+for _cfg in MLP_PAPER:
+    _cfg.update(epochs=500, patience=200, batch_size=10)
+MLP_FAST = [
+    {"first_layer": 128, "n_layers": 3, "optimizer": "nadam", "activation": "relu", "dropout": 0.4,
+     "epochs": 60, "patience": 10, "batch_size": 32},
+    {"first_layer": 256, "n_layers": 3, "optimizer": "nadam", "activation": "relu", "dropout": 0.6,
+     "epochs": 60, "patience": 10, "batch_size": 32},
+]
+
+FAMILIES = [
+    ModelFamily(
+        name="mlp",
+        summary="Dense feed-forward network (PyTorch): batch norm, dropout, early stopping",
+        reference="Smedley, Aberle & Hsu, J. Med. Imaging 8(3):031906 (2021)",
+        factory=make_mlp,
+        grids={"paper": MLP_PAPER, "fast": MLP_FAST},
+        multilabel=True,
+        devices=("cpu", "cuda"),
+        maskable_fast=True,
+    ),
+    ModelFamily(
+        name="enet",
+        summary="Elastic-net logistic regression (SAGA)",
+        reference="scikit-learn LogisticRegression(penalty='elasticnet', solver='saga')",
+        factory=make_enet,
+        grids={
+            "paper": _product(l1_ratio=[round(float(v), 4) for v in np.linspace(0, 1, 10)],
+                              C=[float(v) for v in np.logspace(-4, 4, 10)]),
+            "fast": _product(l1_ratio=[0.5], C=[0.05, 1.0]),
+        },
+    ),
+    ModelFamily(
+        name="svm",
+        summary="Support vector machine (linear, poly, rbf, sigmoid kernels)",
+        reference="scikit-learn SVC",
+        factory=make_svm,
+        grids={
+            "paper": _product(kernel=["linear", "poly", "rbf", "sigmoid"],
+                              C=[float(v) for v in np.logspace(-6, 6, 100)]),
+            "fast": _product(kernel=["linear", "rbf"], C=[1.0]),
+        },
+    ),
+    ModelFamily(
+        name="rf",
+        summary="Random forest, no depth limit",
+        reference="scikit-learn RandomForestClassifier",
+        factory=make_rf,
+        grids={
+            "paper": _product(n_estimators=list(range(50, 3050, 100)), criterion=["gini", "entropy"],
+                              max_features=["sqrt", "log2"]),
+            "fast": _product(n_estimators=[200], criterion=["gini"], max_features=["sqrt"]),
+        },
+    ),
+    ModelFamily(
+        name="gbt",
+        summary="Gradient-boosted trees (histogram-based)",
+        reference="scikit-learn HistGradientBoostingClassifier",
+        factory=make_gbt,
+        grids={
+            "paper": _product(max_iter=list(range(50, 1000, 100)), max_depth=[1, 2, 3],
+                              learning_rate=[0.01, 0.05, 0.1, 0.25, 0.5]),
+            "fast": _product(max_iter=[50], max_depth=[2], learning_rate=[0.1]),
+        },
+    ),
+]
+
+
+@hookimpl
+def radplug_model_families() -> list[ModelFamily]:
+    return list(FAMILIES)

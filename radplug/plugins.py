@@ -1,0 +1,130 @@
+"""Plugin discovery: built-ins and third-party packages load the same way, through entry points."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+import pluggy
+
+from radplug.hookspecs import GeneSetSource, Interpreter, ModelFamily, RadplugSpec
+
+ENTRY_POINT_GROUP = "radplug"
+
+
+class PluginError(Exception):
+    """A plugin is broken, missing, or clashes with another."""
+
+
+@dataclass(frozen=True)
+class Provided:
+    """One record a plugin provides, with the plugin and distribution it came from."""
+
+    kind: str
+    record: Any
+    plugin: str
+    package: str
+    version: str
+
+
+def _entry_points() -> list[metadata.EntryPoint]:
+    return sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+
+
+@functools.lru_cache(maxsize=1)
+def plugin_manager() -> pluggy.PluginManager:
+    """Load every plugin registered under the ``radplug`` entry-point group (built-ins included)."""
+    pm = pluggy.PluginManager("radplug")
+    pm.add_hookspecs(RadplugSpec)
+    for ep in _entry_points():
+        try:
+            module = ep.load()
+        except Exception as exc:
+            dist = ep.dist.name if ep.dist else "?"
+            raise PluginError(
+                f"plugin '{ep.name}' (package {dist}, entry point {ep.value}) failed to load: "
+                f"{type(exc).__name__}: {exc}. Fix or uninstall that package (pip uninstall {dist})."
+            ) from exc
+        pm.register(module, name=ep.name)
+        pm.radplug_dist = getattr(pm, "radplug_dist", {})  # type: ignore[attr-defined]
+        pm.radplug_dist[ep.name] = (  # type: ignore[attr-defined]
+            ep.dist.name if ep.dist else "?",
+            ep.dist.version if ep.dist else "?",
+        )
+    return pm
+
+
+_HOOKS = {
+    "model_family": ("radplug_model_families", ModelFamily),
+    "geneset_source": ("radplug_geneset_sources", GeneSetSource),
+    "interpreter": ("radplug_interpreters", Interpreter),
+}
+
+
+def provided(kind: str) -> list[Provided]:
+    """All records of one kind (``model_family``, ``geneset_source``, ``interpreter``), checked."""
+    hook_name, record_type = _HOOKS[kind]
+    pm = plugin_manager()
+    dists = getattr(pm, "radplug_dist", {})
+    out: list[Provided] = []
+    for impl in getattr(pm.hook, hook_name).get_hookimpls():
+        plugin_name = pm.get_name(impl.plugin) or "?"
+        try:
+            records = impl.function() or []
+        except Exception as exc:
+            raise PluginError(
+                f"plugin '{plugin_name}' failed in {hook_name}(): {type(exc).__name__}: {exc}"
+            ) from exc
+        for rec in records:
+            if not isinstance(rec, record_type):
+                raise PluginError(
+                    f"plugin '{plugin_name}' returned {type(rec).__name__} from {hook_name}(); "
+                    f"expected radplug.hookspecs.{record_type.__name__}"
+                )
+            package, version = dists.get(plugin_name, ("?", "?"))
+            out.append(Provided(kind, rec, plugin_name, package, version))
+    by_name: dict[str, list[Provided]] = {}
+    for p in out:
+        by_name.setdefault(p.record.name, []).append(p)
+    dupes = {n: ps for n, ps in by_name.items() if len(ps) > 1}
+    if dupes:
+        lines = [
+            f"{kind} '{n}' is provided by " + ", ".join(f"plugin '{p.plugin}' ({p.package})" for p in ps)
+            for n, ps in sorted(dupes.items())
+        ]
+        raise PluginError("duplicate plugin names: " + "; ".join(lines) + ". Uninstall one of them.")
+    return sorted(out, key=lambda p: p.record.name)
+
+
+def model_families() -> dict[str, ModelFamily]:
+    return {p.record.name: p.record for p in provided("model_family")}
+
+
+def geneset_sources() -> dict[str, GeneSetSource]:
+    return {p.record.name: p.record for p in provided("geneset_source")}
+
+
+def interpreters() -> dict[str, Interpreter]:
+    return {p.record.name: p.record for p in provided("interpreter")}
+
+
+def get_family(name: str) -> ModelFamily:
+    """The model family called ``name``; a clear error lists the available ones."""
+    fams = model_families()
+    if name not in fams:
+        raise PluginError(
+            f"unknown model family '{name}'. Available: {', '.join(sorted(fams))}. "
+            "Install the plugin that provides it (see `radplug plugins`)."
+        )
+    return fams[name]
+
+
+def get_source(name: str) -> GeneSetSource:
+    srcs = geneset_sources()
+    if name not in srcs:
+        raise PluginError(
+            f"unknown gene-set source '{name}'. Available: {', '.join(sorted(srcs))}."
+        )
+    return srcs[name]

@@ -1,0 +1,124 @@
+/*
+ * The radplug workflow: SIMULATE | INGEST -> VALIDATE -> BINARIZE -> PLAN -> SEARCH (fan-out) -> SELECT
+ *   -> FIT_FINAL (per target) -> EVALUATE -> MASK (per model x gene-set source) -> SIGNIFICANCE -> REPORT
+ */
+include { SIMULATE     } from '../modules/local/simulate/main'
+include { INGEST       } from '../modules/local/ingest/main'
+include { VALIDATE     } from '../modules/local/validate/main'
+include { BINARIZE     } from '../modules/local/binarize/main'
+include { PLAN         } from '../modules/local/plan/main'
+include { SEARCH       } from '../modules/local/search/main'
+include { SELECT       } from '../modules/local/select/main'
+include { FIT_FINAL    } from '../modules/local/fit_final/main'
+include { EVALUATE     } from '../modules/local/evaluate/main'
+include { MASK         } from '../modules/local/mask/main'
+include { SIGNIFICANCE } from '../modules/local/significance/main'
+include { REPORT       } from '../modules/local/report/main'
+
+// Rewrite a samplesheet so that each file points at its staged copy inputs/<i>/<name>.
+def stageSamplesheet(sheet) {
+    def columns = ['expression', 'radiomics', 'clinical', 'annotation']
+    def rows = sheet.splitCsv(header: true)
+    def files = []
+    def header = rows ? rows[0].keySet() as List : []
+    def lines = [header.join(',')]
+    rows.each { row ->
+        def out = header.collect { col ->
+            def v = row[col]?.toString()?.trim()
+            if (col.toLowerCase() in columns && v) {
+                def f = v.startsWith('/') || v.contains('://') ? file(v) : sheet.parent.resolve(v)
+                if (!f.exists()) {
+                    error "Samplesheet ${sheet}: file '${v}' (column ${col}, cohort ${row.cohort}) does not exist"
+                }
+                files << f
+                return "inputs/${files.size()}/${f.name}"
+            }
+            return v ?: ''
+        }
+        lines << out.join(',')
+    }
+    return [lines.join('\n'), rows.size(), files]
+}
+
+def optionalFile(path) {
+    return path ? file(path, checkIfExists: true) : []
+}
+
+workflow RADPLUG {
+    main:
+    def seed = params.seed
+
+    // ---- inputs: a samplesheet, or the embedded synthetic cohort
+    if (params.input) {
+        staged = Channel.value(stageSamplesheet(file(params.input, checkIfExists: true)))
+        ch_truth = Channel.empty()
+        ch_sim_gmt = Channel.empty()
+    } else {
+        SIMULATE(
+            [seed: seed, n_train: params.sim_n_train, n_test: params.sim_n_test, n_genes: params.sim_n_genes,
+             n_sets: params.sim_n_sets, features_per_group: params.sim_features_per_group, signal: params.sim_signal],
+            optionalFile(params.sim_gmt)
+        )
+        staged = SIMULATE.out.samplesheet.map { stageSamplesheet(it) }
+        ch_truth = SIMULATE.out.truth
+        ch_sim_gmt = SIMULATE.out.gmt
+    }
+
+    INGEST(
+        staged.map { it[0] }, staged.map { it[1] }, staged.map { it[2] },
+        optionalFile(params.histology_map),
+        [orientation: params.orientation, clinical_targets: params.clinical_targets, collapse: params.collapse,
+         id_column: params.id_column, histology_column: params.histology_column,
+         allow_sample_mismatch: params.allow_sample_mismatch]
+    )
+    VALIDATE(INGEST.out.expression, INGEST.out.labels, INGEST.out.features, [max_missing: params.max_missing])
+    BINARIZE(VALIDATE.out.labels, VALIDATE.out.features, optionalFile(params.feature_groups),
+             [min_minority: params.min_minority])
+
+    // ---- model search: one task per (unit, family, grid chunk)
+    PLAN(BINARIZE.out.tasks, [models: params.models, grid: params.grid, grid_chunk: params.grid_chunk])
+    ch_jobs = PLAN.out.jobs.splitCsv(header: true)
+    def fit_opts = [folds: params.cv_folds, seed: seed, device: params.device]
+    SEARCH(ch_jobs, VALIDATE.out.expression, BINARIZE.out.targets, BINARIZE.out.tasks, fit_opts)
+    SELECT(SEARCH.out.cv.collect(), [models: params.models])
+
+    // ---- final models and the test cohort
+    FIT_FINAL(
+        BINARIZE.out.targets_list.splitText().map { it.trim() }.filter { it },
+        SELECT.out.selection, VALIDATE.out.expression, BINARIZE.out.targets, BINARIZE.out.tasks, fit_opts
+    )
+    EVALUATE(FIT_FINAL.out.model.map { it[1] }.collect(), VALIDATE.out.expression, BINARIZE.out.targets,
+             [n_boot: params.n_boot, seed: seed, mask_min_auc: params.mask_min_auc])
+
+    // ---- gene-set masking: one task per (model, gene-set source)
+    if (params.genesets) {
+        ch_sources = Channel.fromList(params.genesets.toString().tokenize(',').collect { spec ->
+            def parts = spec.trim().split('=', 2)
+            if (parts.size() != 2) { error "--genesets: '${spec}' is not SOURCE=PATH (e.g. msigdb_hallmark=h.all.v7.0.symbols.gmt)" }
+            [parts[0].trim(), file(parts[1].trim(), checkIfExists: true)]
+        })
+    } else if (!params.input) {
+        ch_sources = ch_sim_gmt.map { ['custom', it] }
+    } else {
+        error "--genesets is required with --input: e.g. --genesets msigdb_hallmark=h.all.v7.0.symbols.gmt"
+    }
+    ch_mask_targets = EVALUATE.out.mask_targets.splitText().map { it.trim() }.filter { it }
+    ch_mask_in = FIT_FINAL.out.model
+        .join(ch_mask_targets.map { [it] })
+        .combine(ch_sources)
+    MASK(ch_mask_in, VALIDATE.out.expression, BINARIZE.out.targets,
+         [min_set_size: params.min_set_size, max_set_size: params.max_set_size, n_random: params.mask_n_random,
+          null_bins: params.mask_null_bins, interpreters: params.interpreters, seed: seed, device: params.device])
+    SIGNIFICANCE(MASK.out.masking.collect(), MASK.out.null_dist.collect(), MASK.out.coverage.collect(),
+                 MASK.out.dropped.collect(), MASK.out.permutation.collect().ifEmpty([]))
+
+    // ---- report
+    ch_data = VALIDATE.out.expression.mix(VALIDATE.out.labels, VALIDATE.out.report, BINARIZE.out.targets,
+                                          BINARIZE.out.tasks, BINARIZE.out.binarization, ch_truth).collect()
+    ch_cv = SELECT.out.cv.mix(SELECT.out.summary, SELECT.out.selection).collect()
+    ch_eval = EVALUATE.out.metrics.mix(EVALUATE.out.predictions).collect()
+    ch_masking = SIGNIFICANCE.out.tables.collect().ifEmpty([])
+    def params_json = groovy.json.JsonOutput.prettyPrint(groovy.json.JsonOutput.toJson(
+        params.findAll { k, v -> !(k in ['help']) && !k.contains('-') }.collectEntries { k, v -> [k, v?.toString()] }))
+    REPORT(ch_data, ch_cv, ch_eval, ch_masking, params_json)
+}
