@@ -74,7 +74,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
         from radplug.geo import read_series_matrix_text
 
         return read_series_matrix_text(text, str(path)).reset_index(names="ID_REF")
-    sep = "\t" if suffix in ("tsv", "txt", "tab") or text.split("\n", 1)[0].count("\t") > text.split("\n", 1)[0].count(",") else ","
+    first_line = text.split("\n", 1)[0]
+    tabbed = suffix in ("tsv", "txt", "tab") or first_line.count("\t") > first_line.count(",")
+    sep = "\t" if tabbed else ","
     try:
         df = pd.read_csv(io.StringIO(text.replace("\r\n", "\n").replace("\r", "")), sep=sep, dtype=str,
                          keep_default_na=False)

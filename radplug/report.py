@@ -42,7 +42,14 @@ class Figures:
         (self.outdir / f"{name}.png").write_bytes(buf.getvalue())
         plt.close(fig)
         data = base64.b64encode(buf.getvalue()).decode()
-        return f'<img class="fig" alt="{html.escape(name)}" data-figure="{html.escape(name)}" src="data:image/png;base64,{data}">'
+        label = html.escape(name)
+        return f'<img class="fig" alt="{label}" data-figure="{label}" src="data:image/png;base64,{data}">'
+
+
+def _format_number(v: float) -> str:
+    if pd.isna(v):
+        return ""
+    return f"{v:.3g}" if abs(v) < 1e-3 and v != 0 else f"{v:.3f}"
 
 
 def _table_html(df: pd.DataFrame, table_id: str, max_rows: int | None = None, interactive: bool = False) -> str:
@@ -50,7 +57,7 @@ def _table_html(df: pd.DataFrame, table_id: str, max_rows: int | None = None, in
     fmt = shown.copy()
     for c in fmt.columns:
         if pd.api.types.is_float_dtype(fmt[c]):
-            fmt[c] = fmt[c].map(lambda v: "" if pd.isna(v) else (f"{v:.3g}" if abs(v) < 1e-3 and v != 0 else f"{v:.3f}"))
+            fmt[c] = fmt[c].map(_format_number)
     body = fmt.to_html(index=False, escape=True, border=0, classes="tbl", table_id=table_id)
     if interactive:
         body = (f'<input class="filter" placeholder="filter rows..." data-table="{table_id}"> '

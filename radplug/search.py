@@ -135,7 +135,7 @@ def select(cv: pd.DataFrame, families: list[str]) -> tuple[pd.DataFrame, pd.Data
             .agg(auc_mean=("auc", "mean"), auc_sd=("auc", "std"), ap_mean=("ap", "mean"),
                  accuracy_mean=("accuracy", "mean"), n_folds=("fold", "nunique")).reset_index())
     cands = []
-    for (unit, family), g in summ.groupby(["unit", "family"], sort=True):
+    for (unit, _family), g in summ.groupby(["unit", "family"], sort=True):
         per_cfg = g.groupby("config_id")["auc_mean"].mean().fillna(-np.inf)
         best = per_cfg.idxmax()
         if unit.startswith("group:"):

@@ -33,10 +33,16 @@ def _gene_names(n: int) -> list[str]:
 
 
 def _draw_sets(rng: np.random.Generator, genes: list[str], n_sets: int, min_size: int, max_size: int) -> dict:
+    """Random gene sets with log-uniform sizes; genes already used are less likely to be drawn again, so
+    sets overlap a little (as real collections do) without every gene belonging to several sets."""
     sizes = np.clip(np.round(np.exp(rng.uniform(np.log(min_size), np.log(max_size), n_sets))), min_size, max_size)
+    used = np.zeros(len(genes))
     sets = {}
     for i, k in enumerate(sizes.astype(int)):
-        sets[f"SIM_SET_{i + 1:03d}"] = list(rng.choice(genes, size=k, replace=False))
+        weight = 1.0 / (1.0 + 4.0 * used)
+        pick = rng.choice(len(genes), size=k, replace=False, p=weight / weight.sum())
+        used[pick] += 1
+        sets[f"SIM_SET_{i + 1:03d}"] = [genes[j] for j in pick]
     return sets
 
 

@@ -1,0 +1,136 @@
+"""Pipeline-level tests: real `nextflow run main.nf -profile test`, then the published tables."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import REPO, run_nextflow
+
+pytestmark = pytest.mark.pipeline
+
+LAYOUT = [
+    "data/expression.parquet", "data/labels.parquet", "data/targets.parquet", "data/tasks.parquet",
+    "data/binarization.parquet", "data/validation.parquet", "data/histology_mapping.csv",
+    "data/simulated/ground_truth.parquet", "data/simulated/genesets.gmt",
+    "cv/cv_results.parquet", "cv/selection.parquet", "cv/cv_summary.parquet",
+    "evaluation/test_metrics.parquet", "evaluation/predictions.parquet",
+    "masking/masking.parquet", "masking/masking_null.parquet", "masking/geneset_coverage.parquet",
+    "report/report.html", "report/figures/test_auc.png", "report/figures/test_auc.svg",
+    "report/figures/masking_heatmap_custom.png", "report/tables/test_metrics.csv",
+    "pipeline_info/software_versions.yml", "pipeline_info/params.json",
+]
+
+
+def test_publishes_the_documented_layout(test_profile_run):
+    out = test_profile_run.outdir
+    missing = [p for p in LAYOUT if not (out / p).exists()]
+    assert not missing, f"not published: {missing}"
+    assert list((out / "models").glob("*.model.pkl"))
+    for pattern in ("execution_trace_*.txt", "execution_timeline_*.html", "execution_report_*.html"):
+        assert list((out / "pipeline_info").glob(pattern)), pattern
+
+
+def test_tables_have_the_expected_rows_and_ranges(test_profile_run):
+    out = test_profile_run.outdir
+    labels = pd.read_parquet(out / "data/labels.parquet")
+    assert (labels["cohort"] == "train").sum() == 120 and (labels["cohort"] == "test").sum() == 60
+    binar = pd.read_parquet(out / "data/binarization.parquet")
+    assert len(binar) == 14                                # 7 groups x 2 features
+    assert ((binar["minority_fraction"] >= 0.10) == binar["kept"]).all()
+    tasks = pd.read_parquet(out / "data/tasks.parquet")
+    assert set(tasks["target"]) == set(binar.loc[binar["kept"], "feature"]) | {"histology", "stage"}
+
+    cv = pd.read_parquet(out / "cv/cv_results.parquet")
+    assert set(cv["fold"]) == {0, 1, 2}
+    assert set(cv["family"]) == {"mlp", "enet"}
+    assert cv["auc"].between(0, 1).all()
+    sel = pd.read_parquet(out / "cv/selection.parquet")
+    assert (sel.groupby("target")["selected"].sum() == 1).all()
+    assert set(sel["target"]) == set(tasks["target"])
+
+    met = pd.read_parquet(out / "evaluation/test_metrics.parquet")
+    overall = met[met["averaging"] != "one-vs-rest"]
+    assert set(overall["target"]) == set(tasks["target"])
+    for col in ("auc", "ap", "accuracy"):
+        assert met[col].dropna().between(0, 1).all(), col
+    ok = overall.dropna(subset=["auc_ci_low"])
+    assert ((ok["auc_ci_low"] <= ok["auc"] + 1e-9) & (ok["auc"] <= ok["auc_ci_high"] + 1e-9)).all()
+    hist = met[met["target"] == "histology"]
+    assert set(hist["class"]) == {"micro", "ADC", "SCC", "other"}
+
+    pred = pd.read_parquet(out / "evaluation/predictions.parquet")
+    sums = pred.groupby(["target", "sample_id"])["probability"].sum()
+    multiclass = sums.index.get_level_values(0).isin(["histology", "stage"])
+    np.testing.assert_allclose(sums[multiclass], 1.0, atol=1e-5)
+
+
+def test_planted_associations_rank_in_the_masking_top5(test_profile_run):
+    """Every planted target that was masked (test AUC >= mask_min_auc) has its planted set in the top 5,
+    and planted sets rank far better than a random set would (rank ~ n_sets / 2)."""
+    out = test_profile_run.outdir
+    truth = pd.read_parquet(out / "data/simulated/ground_truth.parquet")
+    mask = pd.read_parquet(out / "masking/masking.parquet")
+    test = mask[(mask["cohort"] == "test") & (mask["source"] == "custom")]
+    n_sets = test["gene_set"].nunique()
+    assert n_sets == 24
+    masked_targets = set(test["target"])
+    planted = truth[truth["target"].isin(masked_targets)]
+    assert len(planted) >= 6, f"too few planted targets reached masking: {sorted(masked_targets)}"
+    merged = planted.merge(test, on=["target", "class", "gene_set"], how="left")
+    assert merged["rank"].notna().all()
+    bad = merged[merged["rank"] > 5]
+    assert bad.empty, bad[["target", "class", "gene_set", "auc", "rank"]].to_string()
+    assert merged["rank"].mean() <= 3
+    # the planted set beats the median decoy of its target by a clear margin
+    med = test.groupby(["target", "class"])["auc"].median().rename("median_auc").reset_index()
+    merged = merged.merge(med, on=["target", "class"])
+    assert (merged["auc"] - merged["median_auc"] > 0.1).all()
+    # p-values and q-values are present and valid for the test cohort
+    assert test["p_value"].between(0, 1).all() and test["q_value"].between(0, 1).all()
+
+
+def test_report_has_the_main_parts(test_profile_run):
+    html = (test_profile_run.outdir / "report/report.html").read_text()
+    for part in ("Run summary", "Model comparison and test performance", "Gene-set masking",
+                 'data-figure="test_auc"', 'data-figure="cv_auc_by_family"', 'data-figure="masking_heatmap_custom"'):
+        assert part in html, part
+    assert not re.search(r"<script[^>]+src=|<link[^>]+href=\"http", html), "report must be self-contained"
+
+
+def test_resume_after_a_finished_run_reruns_nothing(test_profile_run):
+    run = run_nextflow(test_profile_run.launch_dir, "-profile", "test", "-resume")
+    assert run.returncode == 0, run.log[-3000:]
+    trace = sorted((run.outdir / "pipeline_info").glob("execution_trace_*.txt"))[-1]
+    df = pd.read_csv(trace, sep="\t")
+    assert len(df) > 20
+    assert (df["status"] == "CACHED").all(), df.loc[df["status"] != "CACHED", ["name", "status"]].to_string()
+
+
+def test_help_documents_every_parameter(tmp_path):
+    run = run_nextflow(tmp_path, "--help")
+    assert run.returncode == 0, run.log[-2000:]
+    schema = json.loads((REPO / "nextflow_schema.json").read_text())
+    names = [n for g in schema["$defs"].values() for n in g["properties"]]
+    missing = [n for n in names if f"--{n}" not in run.stdout]
+    assert not missing, missing
+
+
+def test_every_config_param_is_in_the_schema():
+    text = (REPO / "nextflow.config").read_text()
+    block = text[text.index("params {"):text.index("}", text.index("params {"))]
+    config_params = set(re.findall(r"^\s*(\w+)\s*=", block, flags=re.M))
+    schema = json.loads((REPO / "nextflow_schema.json").read_text())
+    schema_params = {n for g in schema["$defs"].values() for n in g["properties"]}
+    assert config_params == schema_params
+
+
+def test_unknown_or_mistyped_parameters_fail_before_anything_runs(tmp_path):
+    run = run_nextflow(tmp_path, "-profile", "test", "--cv_fold", "5", "--seed", "abc")
+    assert run.returncode != 0
+    assert "unknown parameter --cv_fold" in run.log
+    assert "--seed must be an integer" in run.log
+    assert not (tmp_path / "results" / "data").exists()
