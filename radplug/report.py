@@ -156,6 +156,7 @@ def build_report(results: str | Path, outdir: str | Path | None = None) -> Path:
     tables_dir.mkdir(parents=True, exist_ok=True)
     labels = _read(results, "data/labels.parquet")
     tasks = _read(results, "data/tasks.parquet")
+    targets = _read(results, "data/targets.parquet")
     binar = _read(results, "data/binarization.parquet")
     validation = _read(results, "data/validation.parquet")
     cv = _read(results, "cv/cv_results.parquet")
@@ -177,17 +178,26 @@ def build_report(results: str | Path, outdir: str | Path | None = None) -> Path:
 
     # --- run summary
     parts = []
+    if params:
+        inputs = {"input": params.get("input") or "embedded synthetic cohort (seed {})".format(params.get("seed")),
+                  "gene sets": params.get("genesets") or "simulated collection (custom)",
+                  "models": f"{params.get('models')} (grid {params.get('grid')}, {params.get('cv_folds')}-fold CV)"}
+        parts.append("<h3>Inputs</h3>" + _table_html(pd.DataFrame(list(inputs.items()), columns=["", "value"]),
+                                                     "tbl-inputs"))
     if labels is not None:
-        counts = labels.groupby("cohort").size().rename("samples").reset_index()
+        counts = labels.groupby(["cohort", "source_cohort"]).size().rename("samples").reset_index()
         parts.append("<h3>Cohorts</h3>" + _table_html(counts, "tbl-cohorts"))
-        if tasks is not None:
-            cls_rows = []
-            for t in tasks.itertuples():
-                for cohort, g in labels.groupby("cohort"):
-                    vc = g[t.target].value_counts() if t.target in g else pd.Series(dtype=int)
-                    cls_rows.append({"target": t.target, "cohort": cohort,
-                                     "classes": ", ".join(f"{k}: {v}" for k, v in vc.items())})
-            cls = pd.DataFrame(cls_rows)
+    if targets is not None and tasks is not None:
+        cls_rows = []
+        for t in tasks.itertuples():
+            for cohort, g in targets.groupby("cohort"):
+                vc = g[t.target].value_counts()
+                missing = int(g[t.target].isna().sum())
+                text = ", ".join(f"{k}: {v}" for k, v in vc.items()) + (f" (unlabelled: {missing})" if missing else "")
+                cls_rows.append({"target": t.target, "cohort": cohort, "classes": text})
+        if cls_rows:
+            cls = (pd.DataFrame(cls_rows).pivot(index="target", columns="cohort", values="classes")
+                   .reindex(list(tasks["target"])).reset_index())
             cls.to_csv(tables_dir / "class_counts.csv", index=False)
             parts.append("<h3>Samples per class</h3>" + _table_html(cls, "tbl-classes"))
     if binar is not None:
