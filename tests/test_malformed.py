@@ -25,8 +25,14 @@ def _env() -> dict[str, str]:
 
 
 def _radplug(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "radplug.cli", *args], cwd=cwd, env=_env(), capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "radplug.cli", *args],
+        cwd=cwd,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_case_table_is_large_and_unique() -> None:
@@ -41,8 +47,20 @@ def test_base_cohort_is_valid(tmp_path: Path) -> None:
     sheet = write_cohort(base_cohort(), tmp_path)
     r = _radplug(["ingest", "--samplesheet", sheet.name, "--outdir", "ing"], tmp_path)
     assert r.returncode == 0, r.stderr
-    r = _radplug(["validate", "--expression", "ing/raw_expression.parquet", "--labels", "ing/raw_labels.parquet",
-                  "--features", "ing/raw_features.parquet", "--outdir", "val"], tmp_path)
+    r = _radplug(
+        [
+            "validate",
+            "--expression",
+            "ing/raw_expression.parquet",
+            "--labels",
+            "ing/raw_labels.parquet",
+            "--features",
+            "ing/raw_features.parquet",
+            "--outdir",
+            "val",
+        ],
+        tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     assert "WARNING" not in r.stderr
 
@@ -62,8 +80,20 @@ def test_malformed_cli(c, tmp_path: Path) -> None:
             assert not (tmp_path / "ing" / "raw_expression.parquet").exists()
         return
     assert r.returncode == 0, out
-    v = _radplug(["validate", "--expression", "ing/raw_expression.parquet", "--labels", "ing/raw_labels.parquet",
-                  "--features", "ing/raw_features.parquet", "--outdir", "val"], tmp_path)
+    v = _radplug(
+        [
+            "validate",
+            "--expression",
+            "ing/raw_expression.parquet",
+            "--labels",
+            "ing/raw_labels.parquet",
+            "--features",
+            "ing/raw_features.parquet",
+            "--outdir",
+            "val",
+        ],
+        tmp_path,
+    )
     out += v.stdout + v.stderr
     assert v.returncode == c.exit_code, out
     assert re.search(c.message, out), out
@@ -76,14 +106,24 @@ def test_malformed_cli(c, tmp_path: Path) -> None:
 def _nextflow(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     env = _env()
     env["NXF_OFFLINE"] = "true"
-    return subprocess.run([NEXTFLOW, "run", str(REPO / "main.nf"), "-profile", "test", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [NEXTFLOW, "run", str(REPO / "main.nf"), "-profile", "test", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def _gmt(folder: Path) -> Path:
     gmt = folder / "sets.gmt"
-    gmt.write_text("".join(f"SET{k}\tx\t" + "\t".join(f"GENE{i}" for i in range(k * 8 + 1, k * 8 + 9)) + "\n"
-                           for k in range(4)))
+    gmt.write_text(
+        "".join(
+            f"SET{k}\tx\t" + "\t".join(f"GENE{i}" for i in range(k * 8 + 1, k * 8 + 9)) + "\n"
+            for k in range(4)
+        )
+    )
     return gmt
 
 
@@ -95,8 +135,19 @@ def test_malformed_pipeline(name: str, tmp_path: Path) -> None:
     c.edit(cohort)
     sheet = write_cohort(cohort, tmp_path / "in")
     outdir = tmp_path / "res"
-    r = _nextflow(["--input", str(sheet), "--outdir", str(outdir), "--genesets", f"custom={_gmt(tmp_path)}",
-                   "--models", "enet"], tmp_path)
+    r = _nextflow(
+        [
+            "--input",
+            str(sheet),
+            "--outdir",
+            str(outdir),
+            "--genesets",
+            f"custom={_gmt(tmp_path)}",
+            "--models",
+            "enet",
+        ],
+        tmp_path,
+    )
     out = r.stdout + r.stderr
     assert r.returncode != 0, out
     assert re.search(c.message, re.sub(r"\s+", " ", out)) or re.search(c.message, out), out
