@@ -28,8 +28,9 @@ pytestmark = [
 def _split_verhaak(folder: Path) -> tuple[Path, Path, dict[str, str]]:
     """Write train/test GCT expression files, TSV clinical files (labels verbatim, stray CR included), a GMT
     of the 4 subtype signatures (column 2) and the samplesheet."""
-    lines = GBM.read_bytes().decode("latin-1").split("\n")
-    rows = [ln[:-1].split("\t") if ln.endswith("\r") else ln.split("\t") for ln in lines if ln.strip()]
+    # split on LF only, as a naive reader would: the last field of each CRLF line keeps its CR
+    rows = [ln.split("\t") for ln in GBM.read_bytes().decode("latin-1").split("\n") if ln.strip()]
+    rows = [r if r[0] == "Subtype" else [*r[:-1], r[-1].rstrip("\r")] for r in rows]
     header, subtype, genes = rows[0], rows[1], rows[2:]
     samples, labels = header[2:], subtype[2:]
     assert subtype[0] == "Subtype" and len(samples) == 173 and len(genes) == 840
