@@ -243,8 +243,7 @@ def to_numeric_matrix(df: pd.DataFrame, origin: str, what: str) -> pd.DataFrame:
         r, c = np.argwhere(inf)[0]
         raise RadplugInputError(
             f"{origin}: {what} value at row '{out.index[r]}', column '{out.columns[c]}' is infinite; "
-            "replace it "
-            f"with a finite value or leave it empty ({int(inf.sum())} infinite cell(s) in all)"
+            f"replace it with a finite value or leave it empty ({int(inf.sum())} infinite cell(s) in all)"
         )
     return out
 
@@ -271,8 +270,7 @@ def read_expression_file(
 ) -> pd.DataFrame:
     """Expression as samples x genes (float). ``orientation``: auto, samples_rows or genes_rows (GCT, series
     matrix and .h5ad have a fixed layout). With ``annotation``, probes are collapsed to gene symbols;
-    duplicate
-    gene symbols are always collapsed by ``collapse`` (mean, max_mean, max_variance)."""
+    duplicate gene symbols are always collapsed by ``collapse`` (mean, max_mean, max_variance)."""
     from radplug.geo import collapse_columns
 
     path = Path(path)
@@ -298,7 +296,6 @@ def read_expression_file(
         else:
             orientation = "genes_rows" if table.shape[0] > table.shape[1] else "samples_rows"
         log.info("%s: orientation detected as %s (override with --orientation)", path, orientation)
-    what = "expression"
     if orientation == "genes_rows":
         dup = table.columns[table.columns.duplicated()]
     else:
@@ -308,7 +305,7 @@ def read_expression_file(
             f"{path}: duplicate sample id(s) {', '.join(map(str, dup.unique()[:5]))}; each "
             "sample must appear once (remove or rename the repeats)"
         )
-    values = to_numeric_matrix(table, str(path), what)
+    values = to_numeric_matrix(table, str(path), "expression")
     if orientation == "genes_rows":
         values = values.T
     values.index.name = "sample_id"
@@ -337,8 +334,7 @@ def read_expression_file(
         examples = ", ".join(map(str, values.columns[values.columns.duplicated()].unique()[:3]))
         values = collapse_columns(values, values.columns, collapse)
         messages.append(
-            f"{path}: {ndup} duplicate gene symbol(s) (e.g. {examples}) collapsed by "
-            f"--collapse {collapse}"
+            f"{path}: {ndup} duplicate gene symbol(s) (e.g. {examples}) collapsed by --collapse {collapse}"
         )
     empty_genes = [g for g in values.columns if not str(g).strip() or str(g).lower() in ("nan", "none")]
     if empty_genes:
