@@ -1,8 +1,10 @@
-"""Every malformed input of tests/malformed_cases.py through the real `radplug` CLI (subprocess, real exit
-status), and a few through real `nextflow run main.nf --input ...`."""
+"""Every malformed input of tests/malformed_cases.py through the `radplug` CLI entry point (in-process, for
+speed; a representative subset as real processes with their real exit status), and a few through real
+`nextflow run main.nf --input ...`."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -24,82 +26,107 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _radplug(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "radplug.cli", *args],
+VALIDATE_ARGS = [
+    "--expression",
+    "ing/raw_expression.parquet",
+    "--labels",
+    "ing/raw_labels.parquet",
+    "--features",
+    "ing/raw_features.parquet",
+    "--outdir",
+    "val",
+]
+# a representative subset also runs as real processes (bin/radplug-ingest, bin/radplug-validate)
+SUBPROCESS_CASES = (
+    "sheet_bad_role",
+    "expression_binary",
+    "expression_non_numeric",
+    "sample_mismatch",
+    "single_class_target",
+    "missing_values",
+)
+
+
+def _subprocess(step: str, args: list[str], cwd: Path) -> tuple[int, str]:
+    r = subprocess.run(
+        [sys.executable, str(REPO / "bin" / f"radplug-{step}"), *args],
         cwd=cwd,
         env=_env(),
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
     )
+    return r.returncode, r.stdout + r.stderr
+
+
+def _in_process(capsys, caplog):
+    """Run `radplug <step>` through radplug.cli.main in this process (its return value is the exit status
+    the console script exits with); output = stderr + log records."""
+    from radplug.cli import main
+
+    def run(step: str, args: list[str], cwd: Path) -> tuple[int, str]:
+        old = Path.cwd()
+        os.chdir(cwd)
+        try:
+            with caplog.at_level(logging.INFO):
+                code = main([step, *args])
+        finally:
+            os.chdir(old)
+        out = capsys.readouterr()
+        text = out.out + out.err + "\n".join(r.getMessage() for r in caplog.records)
+        caplog.clear()
+        return code, text
+
+    return run
+
+
+def _check_case(c, folder: Path, run) -> None:
+    cohort = base_cohort()
+    c.edit(cohort)
+    sheet = write_cohort(cohort, folder)
+    code, out = run("ingest", ["--samplesheet", sheet.name, "--outdir", "ing", *c.args], folder)
+    if c.step == "ingest":
+        assert code == c.exit_code, out
+        assert re.search(c.message, out), out
+        if c.exit_code:
+            assert "Traceback" not in out
+            assert not (folder / "ing" / "raw_expression.parquet").exists()
+        return
+    assert code == 0, out
+    code, out2 = run("validate", VALIDATE_ARGS, folder)
+    out += "\n" + out2
+    assert code == c.exit_code, out
+    assert re.search(c.message, out), out
+    if c.exit_code:
+        assert "Traceback" not in out
+        assert not (folder / "val").exists() or not any((folder / "val").iterdir())
 
 
 def test_case_table_is_large_and_unique() -> None:
     names = [c.name for c in CASES]
     assert len(set(names)) == len(names)
     assert sum(c.exit_code != 0 for c in CASES) >= 25
-    assert set(PIPELINE_CASES) <= set(names)
+    assert set(PIPELINE_CASES) <= set(names) and set(SUBPROCESS_CASES) <= set(names)
 
 
 def test_base_cohort_is_valid(tmp_path: Path) -> None:
-    """The unbroken cohort passes INGEST and VALIDATE, so each case fails only for its own defect."""
+    """The unbroken cohort passes INGEST and VALIDATE without warnings: each case fails for its own defect."""
     sheet = write_cohort(base_cohort(), tmp_path)
-    r = _radplug(["ingest", "--samplesheet", sheet.name, "--outdir", "ing"], tmp_path)
-    assert r.returncode == 0, r.stderr
-    r = _radplug(
-        [
-            "validate",
-            "--expression",
-            "ing/raw_expression.parquet",
-            "--labels",
-            "ing/raw_labels.parquet",
-            "--features",
-            "ing/raw_features.parquet",
-            "--outdir",
-            "val",
-        ],
-        tmp_path,
-    )
-    assert r.returncode == 0, r.stderr
-    assert "WARNING" not in r.stderr
+    code, out = _subprocess("ingest", ["--samplesheet", sheet.name, "--outdir", "ing"], tmp_path)
+    assert code == 0, out
+    code, out = _subprocess("validate", VALIDATE_ARGS, tmp_path)
+    assert code == 0, out
+    assert "WARNING" not in out
 
 
 @pytest.mark.parametrize("c", CASES, ids=[c.name for c in CASES])
-def test_malformed_cli(c, tmp_path: Path) -> None:
-    cohort = base_cohort()
-    c.edit(cohort)
-    sheet = write_cohort(cohort, tmp_path)
-    r = _radplug(["ingest", "--samplesheet", sheet.name, "--outdir", "ing", *c.args], tmp_path)
-    out = r.stdout + r.stderr
-    if c.step == "ingest":
-        assert r.returncode == c.exit_code, out
-        assert re.search(c.message, out), out
-        if c.exit_code:
-            assert "Traceback" not in out
-            assert not (tmp_path / "ing" / "raw_expression.parquet").exists()
-        return
-    assert r.returncode == 0, out
-    v = _radplug(
-        [
-            "validate",
-            "--expression",
-            "ing/raw_expression.parquet",
-            "--labels",
-            "ing/raw_labels.parquet",
-            "--features",
-            "ing/raw_features.parquet",
-            "--outdir",
-            "val",
-        ],
-        tmp_path,
-    )
-    out += v.stdout + v.stderr
-    assert v.returncode == c.exit_code, out
-    assert re.search(c.message, out), out
-    if c.exit_code:
-        assert "Traceback" not in out
-        assert not (tmp_path / "val").exists() or not any((tmp_path / "val").iterdir())
+def test_malformed_cli(c, tmp_path: Path, capsys, caplog) -> None:
+    _check_case(c, tmp_path, _in_process(capsys, caplog))
+
+
+@pytest.mark.parametrize("name", SUBPROCESS_CASES)
+def test_malformed_cli_subprocess(name: str, tmp_path: Path) -> None:
+    _check_case(case(name), tmp_path, _subprocess)
 
 
 # --------------------------------------------------------------------------- real nextflow runs
