@@ -1,4 +1,6 @@
-"""Clinical label normalisation: free-text histology -> ADC/SCC/other, stage text or pTNM -> I/II/III/other."""
+"""Clinical label normalisation: free-text histology -> ADC/SCC/other, stage text or pTNM -> I/II/III/other.
+
+Missing values stay missing (None); nothing is guessed. The rules are documented in docs/inputs.md."""
 
 from __future__ import annotations
 
@@ -10,13 +12,35 @@ import pandas as pd
 
 from radplug.io import RadplugInputError
 
-MISSING = {"", "na", "n/a", "nan", "none", "null", "unknown", "not available", "missing", "?", "nos?"}
+HISTOLOGY_CLASSES = ("ADC", "SCC", "other")
+STAGE_CLASSES = ("I", "II", "III", "other")
+MISSING = {
+    "",
+    "na",
+    "n/a",
+    "nan",
+    "none",
+    "null",
+    "unknown",
+    "not available",
+    "not reported",
+    "missing",
+    "?",
+    "--",
+    "-",
+    "[not available]",
+    "[unknown]",
+    "[not evaluated]",
+}
 
-# Ordered regex rules; first match wins. Documented in docs/usage.md, overridable with --histology_map.
+# Ordered regex rules on the lower-cased, whitespace-collapsed text; the first match wins.
+# Shipped as assets/histology_map_default.csv; replace them with --histology_map (columns pattern,histology)
+# or override single texts (columns text,histology).
 DEFAULT_HISTOLOGY_RULES: list[tuple[str, str]] = [
-    (r"adenosquamous", "other"),
+    (r"adeno-?squamous", "other"),
+    (r"non-?\s?squamous", "other"),
     (r"squamous|\bscc\b|epidermoid", "SCC"),
-    (r"adeno|\badc\b|\bbac\b|bronchioloalveolar|lepidic|acinar|papillary|micropapillary|mucinous", "ADC"),
+    (r"adeno|\badc\b|\bbac\b|bronchiolo-?\s?alveolar|lepidic|acinar|papillary|mucinous", "ADC"),
     (r".+", "other"),
 ]
 
@@ -25,40 +49,87 @@ def _is_missing(v: object) -> bool:
     return v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip().lower() in MISSING
 
 
-def read_histology_map(path: str | None) -> pd.DataFrame | None:
-    """Override table: CSV with columns ``text`` and ``histology`` (exact, case-insensitive matches)."""
+def _key(text: object) -> str:
+    return re.sub(r"\s+", " ", str(text).strip().lower())
+
+
+def _check_labels(df: pd.DataFrame, path: str | Path) -> None:
+    bad = df[
+        ~df["histology"].isin(HISTOLOGY_CLASSES) & ~df["histology"].str.strip().str.lower().isin(MISSING)
+    ]
+    if len(bad):
+        i = int(bad.index[0])
+        raise RadplugInputError(
+            f"{path}, row {i + 2}: histology must be one of {', '.join(HISTOLOGY_CLASSES)} "
+            f"(or empty for missing), got {bad['histology'].iloc[0]!r}"
+        )
+
+
+def read_histology_map(path: str | Path | None) -> pd.DataFrame | None:
+    """A histology mapping CSV: ``pattern,histology`` (ordered regex rules replacing the defaults) or
+    ``text,histology`` (exact texts, case- and whitespace-insensitive, applied before the default rules)."""
     if not path:
         return None
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    if not {"text", "histology"} <= set(df.columns):
-        raise RadplugInputError(f"{path}: a histology mapping needs columns text, histology; found {list(df.columns)}")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except Exception as exc:
+        raise RadplugInputError(f"{path}: not a readable CSV histology mapping ({exc})") from exc
+    cols = set(df.columns)
+    if "histology" not in cols or not ({"text", "pattern"} & cols):
+        raise RadplugInputError(
+            f"{path}: a histology mapping needs columns text,histology (exact texts) or "
+            f"pattern,histology (regex rules); found {list(df.columns)}"
+        )
+    _check_labels(df, path)
+    if "pattern" in cols:
+        for i, p in enumerate(df["pattern"]):
+            try:
+                re.compile(p)
+            except re.error as exc:
+                raise RadplugInputError(
+                    f"{path}, row {i + 2}: invalid regular expression {p!r} ({exc})"
+                ) from exc
     return df
 
 
-def normalize_histology(values: pd.Series, mapping: pd.DataFrame | None = None) -> tuple[pd.Series, pd.DataFrame]:
-    """Map free text to ADC/SCC/other (missing stays missing). Returns the labels and the mapping used."""
-    exact = {}
-    if mapping is not None:
-        exact = {str(t).strip().lower(): h for t, h in zip(mapping["text"], mapping["histology"], strict=True)}
-    used: dict[str, tuple[str, str]] = {}
+def normalize_histology(
+    values: pd.Series, mapping: pd.DataFrame | None = None
+) -> tuple[pd.Series, pd.DataFrame]:
+    """Map free text to ADC/SCC/other (missing stays missing). Returns the labels and the mapping used
+    (one row per distinct text: text, histology, by, n)."""
+    rules = DEFAULT_HISTOLOGY_RULES
+    exact: dict[str, str] = {}
+    if mapping is not None and "pattern" in mapping.columns:
+        rules = list(zip(mapping["pattern"], mapping["histology"], strict=True))
+    elif mapping is not None:
+        exact = {_key(t): h for t, h in zip(mapping["text"], mapping["histology"], strict=True)}
+    used: dict[str, tuple[object, str]] = {}
 
     def one(v: object) -> object:
         if _is_missing(v):
             return None
         text = str(v).strip()
-        key = text.lower()
+        key = _key(text)
         if key in exact:
-            used[text] = (exact[key], "override")
-            return exact[key] if exact[key] and exact[key].lower() not in MISSING else None
-        for pattern, label in DEFAULT_HISTOLOGY_RULES:
+            label = exact[key] if exact[key].strip().lower() not in MISSING else None
+            used[text] = (label, "override (text)")
+            return label
+        for pattern, label in rules:
             if re.search(pattern, key):
                 used[text] = (label, f"rule /{pattern}/")
                 return label
+        used[text] = (None, "no rule matched")
         return None
 
-    out = values.map(one).astype(object)
-    table = pd.DataFrame([{"text": t, "histology": h, "by": by} for t, (h, by) in sorted(used.items())],
-                         columns=["text", "histology", "by"])
+    out = pd.Series([one(v) for v in values], index=values.index, dtype=object)
+    counts = values.map(lambda v: None if _is_missing(v) else str(v).strip()).value_counts()
+    table = pd.DataFrame(
+        [
+            {"text": t, "histology": h, "by": by, "n": int(counts.get(t, 0))}
+            for t, (h, by) in sorted(used.items())
+        ],
+        columns=["text", "histology", "by", "n"],
+    )
     return out, table
 
 
@@ -66,76 +137,115 @@ _ROMAN = {"1": "I", "2": "II", "3": "III", "4": "IV", "i": "I", "ii": "II", "iii
 
 
 def normalize_stage_text(v: object) -> object:
-    """'Stage IIIA', 'IB', '3', 'II' -> I/II/III; IV and anything else known -> other; missing -> None."""
+    """'Stage IIIA', 'IB', '3', 'II' -> I/II/III; IV and 0 -> other; a TNM string ('T2N0M0') is staged from
+    its parts; missing or unrecognised text -> None."""
     if _is_missing(v):
         return None
-    s = str(v).strip().lower().replace("stage", "").strip()
-    m = re.match(r"^(iv|iii|ii|i|[1-4])\s*[abc]?\d?$", s)
-    if not m:
+    s = re.sub(r"\s+", " ", str(v).strip().lower())
+    tnm = re.match(r"^(?:p|c|yp)?t(\w+?)\s*(?:p|c)?n(\w)\s*(?:(?:p|c)?m(\w+))?$", s)
+    if tnm:
+        return stage_from_tnm("t" + tnm.group(1), "n" + tnm.group(2), "m" + (tnm.group(3) or "x"))
+    s = re.sub(r"^(ajcc\s*)?(pathologic\s*)?(stage|st\.?)\s*", "", s).strip()
+    if s in ("0", "is"):
         return "other"
+    m = re.match(r"^(iv|iii|ii|i|[1-4])\s*[abc]?[12]?$", s)
+    if not m:
+        return None
     roman = _ROMAN[m.group(1)]
     return roman if roman in ("I", "II", "III") else "other"
 
 
-def _t_code(t: object) -> str | None:
-    if _is_missing(t):
+def _code(v: object, letter: str, pattern: str) -> str | None:
+    if _is_missing(v):
         return None
-    m = re.search(r"t\s*([0-4x]|is)", str(t).strip().lower()) or re.match(r"^([0-4x]|is)", str(t).strip().lower())
-    return m.group(1) if m else None
-
-
-def _n_code(n: object) -> str | None:
-    if _is_missing(n):
-        return None
-    m = re.search(r"n\s*([0-3x])", str(n).strip().lower()) or re.match(r"^([0-3x])", str(n).strip().lower())
-    return m.group(1) if m else None
-
-
-def _m_code(m_: object) -> str | None:
-    if _is_missing(m_):
-        return None
-    m = re.search(r"m\s*([01x])", str(m_).strip().lower()) or re.match(r"^([01x])", str(m_).strip().lower())
+    s = str(v).strip().lower()
+    m = re.match(rf"^(?:yp|p|c)?{letter}?\s*({pattern})", s)
     return m.group(1) if m else None
 
 
 def stage_from_tnm(t: object, n: object, m: object) -> object:
-    """AJCC-7-style stage group from pT/pN/pM (coarse: I/II/III, IV -> other). None when not decidable."""
-    tc, nc, mc = _t_code(t), _n_code(n), _m_code(m)
+    """Coarse AJCC stage group (I/II/III; IV and 0 -> other) from pT/pN/pM; None when undecidable.
+
+    AJCC 7 grouping; T1/T2 without a sub-letter are grouped as in AJCC 6 (T2 N0 = IB). pMX or a missing M
+    counts as M0 (AJCC 7 dropped MX: metastasis is recorded when found). TX or NX give a stage only when
+    the other parts decide it (any T N2/N3 -> III; T4 any N -> III)."""
+    tc = _code(t, "t", r"is|x|[0-4][abc]?")
+    nc = _code(n, "n", r"x|[0-3]")
+    mc = _code(m, "m", r"x|[01]")
     if mc == "1":
         return "other"
+    if nc in ("2", "3"):
+        return "III"
+    if tc is not None and tc.startswith("4"):
+        return "III"
     if tc is None or nc is None or tc == "x" or nc == "x":
         return None
-    if mc is None or mc == "x":
-        mc = "0"   # pM is rarely assessed pathologically: cM0 is the convention
-    tn, nn = (0 if tc == "is" else int(tc)), int(nc)
-    if nn == 3 or tn == 4 and nn >= 2 or nn == 2:
-        return "III"
-    if tn == 4:
-        return "III"
-    if nn == 1:
-        return "III" if tn == 3 else "II"
-    if tn == 3:
+    if tc == "is":
+        return "other" if nc == "0" else None
+    if tc.startswith("0"):
+        return None
+    if tc.startswith("3"):
+        return "II" if nc == "0" else "III"
+    if tc == "2b":
         return "II"
-    if tn in (0, 1, 2):
-        return "I" if tn <= 2 and nn == 0 else "II"
-    return None
+    return "I" if nc == "0" else "II"  # T1*, T2, T2a
+
+
+def find_stage_columns(df: pd.DataFrame) -> tuple[str | None, str | None, str | None, str | None]:
+    """(stage text column, T column, N column, M column) by name; None where absent."""
+    cols = {c.lower(): c for c in df.columns}
+    tnm_words = re.compile(r"primary|tumou?r$|nodes?$|mets?$|metast|[._ ][ptnm]$")
+    stage_col = next(
+        (
+            cols[c]
+            for c in cols
+            if re.search(
+                r"(^|[._ ])stage$|^stage|(^|[._ ])stage[._ ]?(group|"
+                r"overall|ajcc)",
+                c,
+            )
+            and not tnm_words.search(c)
+        ),
+        None,
+    )
+    tcol = next(
+        (cols[c] for c in cols if re.search(r"primary.tumou?r|(^|[._ ])p?t(_?stage)?$|^t[._ ]?stage", c)),
+        None,
+    )
+    ncol = next(
+        (
+            cols[c]
+            for c in cols
+            if re.search(
+                r"stage.nodes?|(^|[._ ])p?n(_?stage)?$|^n[._ ]?stage|"
+                r"lymph.?nodes?",
+                c,
+            )
+        ),
+        None,
+    )
+    mcol = next(
+        (cols[c] for c in cols if re.search(r"stage.mets?|metast|(^|[._ ])p?m(_?stage)?$|^m[._ ]?stage", c)),
+        None,
+    )
+    return stage_col, tcol, ncol, mcol
 
 
 def normalize_stage(df: pd.DataFrame) -> pd.Series | None:
-    """Stage from a 'stage' column, else from pT/pN/pM columns; None when the table has neither."""
-    cols = {c.lower(): c for c in df.columns}
-    stage_col = next((cols[c] for c in cols if c == "stage" or c.endswith(".stage") and "primary" not in c), None)
+    """Stage from a stage-text column, else from pT/pN(/pM) columns; None when the table has neither."""
+    stage_col, tcol, ncol, mcol = find_stage_columns(df)
     if stage_col is not None:
-        return df[stage_col].map(normalize_stage_text)
-    tcol = next((cols[c] for c in cols if re.search(r"(primary.tumou?r|(^|[._])p?t$|tstage|t_stage)", c)), None)
-    ncol = next((cols[c] for c in cols if re.search(r"(nodes|(^|[._])p?n$|nstage|n_stage)", c)), None)
-    mcol = next((cols[c] for c in cols if re.search(r"(mets|metast|(^|[._])p?m$|mstage|m_stage)", c)), None)
+        return pd.Series([normalize_stage_text(v) for v in df[stage_col]], index=df.index, dtype=object)
     if tcol is None or ncol is None:
         return None
     mser = df[mcol] if mcol else pd.Series([None] * len(df), index=df.index)
-    return pd.Series([stage_from_tnm(t, n, m) for t, n, m in zip(df[tcol], df[ncol], mser, strict=True)],
-                     index=df.index, dtype=object)
+    return pd.Series(
+        [stage_from_tnm(t, n, m) for t, n, m in zip(df[tcol], df[ncol], mser, strict=True)],
+        index=df.index,
+        dtype=object,
+    )
 
 
 def write_default_histology_map(path: str | Path) -> None:
+    """Write the default rules as a pattern,histology CSV (the format --histology_map accepts)."""
     pd.DataFrame(DEFAULT_HISTOLOGY_RULES, columns=["pattern", "histology"]).to_csv(path, index=False)

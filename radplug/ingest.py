@@ -1,9 +1,12 @@
-"""INGEST: read the cohorts of a samplesheet (expression, radiomics, clinical) into one raw cohort table set."""
+"""INGEST: read the cohorts of a samplesheet (expression, radiomics, clinical) into one raw cohort table set.
+
+Every check fails with a :class:`RadplugInputError` naming the file, the row or column, and what to do."""
 
 from __future__ import annotations
 
 import gzip
 import io
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -19,23 +22,51 @@ log = logging.getLogger(__name__)
 
 ROLES = ("train", "test")
 SAMPLESHEET_COLUMNS = ("cohort", "role", "expression", "radiomics", "clinical", "annotation")
-ID_CANDIDATES = ("sample_id", "sample", "sample.name", "sample_name", "id", "patient", "patient_id", "case_id",
-                 "name")
+ID_CANDIDATES = (
+    "sample_id",
+    "sample",
+    "sample.name",
+    "sample_name",
+    "id",
+    "patient",
+    "patient_id",
+    "case_id",
+    "name",
+)
+NA_STRINGS = ("", "NA", "NaN", "nan", "null", "NULL", "Null", "N/A", "na", "n/a", "None", "#N/A")
+SCHEMA_INPUT = Path(__file__).resolve().parent.parent / "assets" / "schema_input.json"
 
 
 # --------------------------------------------------------------------------- low-level readers
 def _read_bytes(path: Path) -> bytes:
     if not path.exists():
-        raise RadplugInputError(f"{path}: file not found")
-    data = path.read_bytes()
+        raise RadplugInputError(f"{path}: file not found; check the path in the samplesheet")
+    if path.is_dir():
+        raise RadplugInputError(f"{path}: is a folder, not a file")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RadplugInputError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from exc
     if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise RadplugInputError(
+                f"{path}: a corrupt or truncated gzip file ({exc}); download it again"
+            ) from exc
     if not data.strip():
         raise RadplugInputError(f"{path}: file is empty")
+    if b"\x00" in data[:4096]:
+        raise RadplugInputError(
+            f"{path}: looks like a binary file, not text (CSV/TSV/GCT/series matrix); "
+            "check the file and its extension"
+        )
     return data
 
 
 def _decode(data: bytes) -> str:
+    if data[:3] == b"\xef\xbb\xbf":
+        data = data[3:]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -43,58 +74,134 @@ def _decode(data: bytes) -> str:
 
 
 def _suffix(path: Path) -> str:
-    name = path.name.lower()
-    name = re.sub(r"\.gz$", "", name)
+    name = re.sub(r"\.gz$", "", path.name.lower())
     return name.rsplit(".", 1)[-1] if "." in name else ""
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """A delimited, Parquet or GCT file as a raw DataFrame (no index; strings kept as read)."""
-    path = Path(path)
+def detect_format(path: Path, text: str | None = None) -> str:
+    """One of parquet, h5ad, gct, series_matrix, cls, delimited."""
     suffix = _suffix(path)
-    if suffix == "parquet":
+    if suffix in ("parquet", "h5ad", "cls"):
+        return suffix
+    if text is None:
+        text = _decode(_read_bytes(path))
+    if suffix == "gct" or text.startswith(("#1.2", "#1.3")):
+        return "gct"
+    if "!series_matrix_table_begin" in text[:5_000_000].lower():
+        return "series_matrix"
+    return "delimited"
+
+
+def _csv_keep_duplicates(text: str, sep: str) -> pd.DataFrame:
+    """read_csv with the first line as header, keeping duplicate column names (pandas would rename them)."""
+    df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, header=None)
+    header = [str(c).strip() for c in df.iloc[0]]
+    df = df.iloc[1:].reset_index(drop=True)
+    df.columns = header
+    return df
+
+
+def _read_delimited(text: str, path: Path) -> pd.DataFrame:
+    text = text.replace("\r\n", "\n").replace("\r", "")
+    first = text.split("\n", 1)[0]
+    sep = "\t" if _suffix(path) in ("tsv", "tab") or first.count("\t") > first.count(",") else ","
+    kind = "TSV" if sep == "\t" else "CSV"
+    try:
+        df = _csv_keep_duplicates(text, sep)
+    except Exception as exc:
+        raise RadplugInputError(
+            f"{path}: not a readable {kind} file ({str(exc).strip()}); check the delimiter "
+            "and that every row has as many fields as the header"
+        ) from exc
+    if df.shape[1] < 2:
+        raise RadplugInputError(
+            f"{path}: needs a header row and at least two {kind} columns; found "
+            f"{df.shape[1]} column(s) (is the delimiter right?)"
+        )
+    if df.empty:
+        raise RadplugInputError(f"{path}: has a header but no data rows")
+    return df
+
+
+def _read_h5ad(path: Path) -> pd.DataFrame:
+    try:
+        import anndata
+    except ImportError as exc:
+        raise RadplugInputError(
+            f"{path}: reading .h5ad needs the anndata package (pip install anndata)"
+        ) from exc
+    try:
+        ad = anndata.read_h5ad(path)
+    except Exception as exc:
+        raise RadplugInputError(f"{path}: not a readable .h5ad file ({exc})") from exc
+    X = ad.X.toarray() if hasattr(ad.X, "toarray") else np.asarray(ad.X)
+    return pd.DataFrame(X, index=ad.obs_names.astype(str), columns=ad.var_names.astype(str)).reset_index(
+        names="sample_id"
+    )
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """A delimited, Parquet, GCT, series-matrix or .h5ad file as a raw DataFrame: first column the row ids."""
+    path = Path(path)
+    fmt = detect_format(path) if _suffix(path) in ("parquet", "h5ad") else None
+    if fmt == "parquet":
         from radplug.io import read_parquet
 
-        return read_parquet(path)
-    if suffix == "h5ad":
-        try:
-            import anndata  # noqa: F401
-        except ImportError as exc:
-            raise RadplugInputError(f"{path}: reading .h5ad needs the anndata package (pip install anndata)") from exc
-        import anndata
-
-        ad = anndata.read_h5ad(path)
-        X = ad.X.toarray() if hasattr(ad.X, "toarray") else np.asarray(ad.X)
-        return pd.DataFrame(X, index=ad.obs_names.astype(str), columns=ad.var_names.astype(str)).reset_index(
-            names="sample_id")
+        if path.exists() and path.is_file() and path.stat().st_size == 0:
+            raise RadplugInputError(f"{path}: file is empty")
+        df = read_parquet(path)
+        if df.empty or df.shape[1] < 2:
+            raise RadplugInputError(f"{path}: the Parquet table is empty or has fewer than two columns")
+        df.attrs["format"] = "parquet"
+        return df
+    if fmt == "h5ad":
+        df = _read_h5ad(path)
+        df.attrs["format"] = "h5ad"
+        return df
     text = _decode(_read_bytes(path))
-    if suffix == "gct" or text.startswith("#1.2") or text.startswith("#1.3"):
-        return read_gct_text(text, str(path))
-    if "!series_matrix_table_begin" in text:
+    fmt = detect_format(path, text)
+    if fmt == "gct":
+        df = read_gct_text(text, str(path))
+    elif fmt == "series_matrix":
         from radplug.geo import read_series_matrix_text
 
-        return read_series_matrix_text(text, str(path)).reset_index(names="ID_REF")
-    first_line = text.split("\n", 1)[0]
-    tabbed = suffix in ("tsv", "txt", "tab") or first_line.count("\t") > first_line.count(",")
-    sep = "\t" if tabbed else ","
-    try:
-        df = pd.read_csv(io.StringIO(text.replace("\r\n", "\n").replace("\r", "")), sep=sep, dtype=str,
-                         keep_default_na=False)
-    except Exception as exc:
-        raise RadplugInputError(f"{path}: not a readable {'TSV' if sep == chr(9) else 'CSV'} file ({exc})") from exc
-    if df.empty or df.shape[1] < 2:
-        raise RadplugInputError(f"{path}: needs a header row and at least two columns; found shape {df.shape}")
+        sm = read_series_matrix_text(text, str(path))
+        df = sm.reset_index(names="ID_REF")
+        df.attrs = dict(sm.attrs)
+    else:
+        df = _read_delimited(text, path)
+    df.attrs["format"] = fmt
     return df
 
 
 def read_gct_text(text: str, origin: str) -> pd.DataFrame:
     """GCT 1.2 (NAME, Description, samples...) -> genes as rows: first column NAME, then samples."""
-    lines = text.replace("\r\n", "\n").split("\n")
+    lines = text.replace("\r\n", "\n").replace("\r", "").split("\n")
     if not lines[0].startswith("#1.2"):
-        raise RadplugInputError(f"{origin}: only GCT version 1.2 is supported (first line '#1.2')")
-    df = pd.read_csv(io.StringIO("\n".join(lines[2:])), sep="\t", dtype=str, keep_default_na=False)
-    desc = [c for c in df.columns[:2] if c.lower() == "description"]
-    return df.drop(columns=desc)
+        raise RadplugInputError(
+            f"{origin}: only GCT version 1.2 is supported (first line '#1.2'), got {lines[0][:20]!r}"
+        )
+    if len(lines) < 4:
+        raise RadplugInputError(f"{origin}: a GCT file needs '#1.2', a size line, a header and data rows")
+    try:
+        n_rows, n_cols = (int(x) for x in lines[1].split("\t")[:2])
+    except ValueError:
+        raise RadplugInputError(
+            f"{origin}, line 2: expected '<rows><TAB><columns>', got {lines[1][:40]!r}"
+        ) from None
+    df = _csv_keep_duplicates("\n".join(lines[2:]), "\t")
+    desc = [c for c in df.columns[1:2] if c.lower() in ("description", "desc")]
+    df = df.drop(columns=desc)
+    if df.shape != (n_rows, n_cols + 1):
+        log.warning(
+            "%s: the GCT size line says %d x %d but the table has %d rows and %d sample columns",
+            origin,
+            n_rows,
+            n_cols,
+            df.shape[0],
+            df.shape[1] - 1,
+        )
+    return df
 
 
 # --------------------------------------------------------------------------- orientation and ids
@@ -102,7 +209,10 @@ def find_id_column(df: pd.DataFrame, origin: str, id_column: str | None = None) 
     """The sample-id column: ``id_column`` if given, else a conventional name, else the first column."""
     if id_column:
         if id_column not in df.columns:
-            raise RadplugInputError(f"{origin}: id column '{id_column}' not found; columns are {list(df.columns)[:10]}")
+            raise RadplugInputError(
+                f"{origin}: id column '{id_column}' (--id_column) not found; columns are "
+                f"{list(df.columns)[:10]}"
+            )
         return id_column
     lower = {c.lower().strip(): c for c in df.columns}
     for cand in ID_CANDIDATES:
@@ -112,57 +222,151 @@ def find_id_column(df: pd.DataFrame, origin: str, id_column: str | None = None) 
 
 
 def to_numeric_matrix(df: pd.DataFrame, origin: str, what: str) -> pd.DataFrame:
-    """Convert all cells to float; a clear error names the first non-numeric cell."""
-    out = df.apply(pd.to_numeric, errors="coerce")
-    raw = df.astype(str).apply(lambda s: s.str.strip())
-    bad = out.isna() & ~raw.isin(["", "NA", "NaN", "nan", "null", "NULL", "N/A", "na"])
-    if bad.to_numpy().any():
-        r, c = np.argwhere(bad.to_numpy())[0]
+    """Convert all cells to float; a clear error names the first non-numeric or infinite cell."""
+    if all(pd.api.types.is_numeric_dtype(t) for t in df.dtypes):
+        out = df.astype(np.float64)
+    else:
+        out = df.apply(pd.to_numeric, errors="coerce")
+        raw = df.astype(str).apply(lambda s: s.str.strip())
+        bad = out.isna() & ~raw.isin(NA_STRINGS)
+        if bad.to_numpy().any():
+            r, c = np.argwhere(bad.to_numpy())[0]
+            raise RadplugInputError(
+                f"{origin}: {what} value {df.iat[r, c]!r} at row '{df.index[r]}', column '{df.columns[c]}' "
+                "is not "
+                f"a number; fix it, or leave the cell empty to mark it missing ({int(bad.to_numpy().sum())} "
+                "non-numeric cell(s) in all)"
+            )
+        out = out.astype(np.float64)
+    inf = np.isinf(out.to_numpy())
+    if inf.any():
+        r, c = np.argwhere(inf)[0]
         raise RadplugInputError(
-            f"{origin}: {what} value {df.iat[r, c]!r} at row '{df.index[r]}', column '{df.columns[c]}' is not a "
-            "number; fix or remove it"
+            f"{origin}: {what} value at row '{out.index[r]}', column '{out.columns[c]}' is infinite; "
+            f"replace it with a finite value or leave it empty ({int(inf.sum())} infinite cell(s) in all)"
         )
-    return out.astype(np.float64)
+    return out
 
 
-def read_expression_file(path: str | Path, orientation: str = "auto", known_ids: set[str] | None = None,
-                         annotation: str | Path | None = None, collapse: str = "mean") -> pd.DataFrame:
-    """Expression as samples x genes (float). ``orientation``: auto, samples_rows or genes_rows."""
+def _drop_text_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """Drop a leading description/annotation column (e.g. GCT-like 'Description' in a TSV)."""
+    if table.shape[1] and str(table.columns[0]).strip().lower() in (
+        "description",
+        "desc",
+        "gene_title",
+        "gene title",
+    ):
+        return table.drop(columns=table.columns[0])
+    return table
+
+
+def read_expression_file(
+    path: str | Path,
+    orientation: str = "auto",
+    known_ids: set[str] | None = None,
+    annotation: str | Path | None = None,
+    collapse: str = "mean",
+    messages: list[str] | None = None,
+) -> pd.DataFrame:
+    """Expression as samples x genes (float). ``orientation``: auto, samples_rows or genes_rows (GCT, series
+    matrix and .h5ad have a fixed layout). With ``annotation``, probes are collapsed to gene symbols;
+    duplicate gene symbols are always collapsed by ``collapse`` (mean, max_mean, max_variance)."""
+    from radplug.geo import collapse_columns
+
     path = Path(path)
+    messages = messages if messages is not None else []
+    if orientation not in ("auto", "samples_rows", "genes_rows"):
+        raise RadplugInputError(f"orientation must be auto, samples_rows or genes_rows, got {orientation!r}")
     raw = read_table(path)
+    fmt = raw.attrs.get("format", "delimited")
     first = raw.columns[0]
     table = raw.set_index(first)
     table.index = table.index.astype(str).str.strip()
     table.columns = table.columns.astype(str).str.strip()
-    if orientation == "auto":
+    table = _drop_text_columns(table)
+    if fmt in ("gct", "series_matrix"):
+        orientation = "genes_rows"
+    elif fmt == "h5ad":
+        orientation = "samples_rows"
+    elif orientation == "auto":
         cols_known = len(set(table.columns) & known_ids) if known_ids else 0
         rows_known = len(set(table.index) & known_ids) if known_ids else 0
         if cols_known != rows_known:
             orientation = "genes_rows" if cols_known > rows_known else "samples_rows"
         else:
             orientation = "genes_rows" if table.shape[0] > table.shape[1] else "samples_rows"
-    if orientation not in ("samples_rows", "genes_rows"):
-        raise RadplugInputError(f"orientation must be auto, samples_rows or genes_rows, got {orientation!r}")
+        log.info("%s: orientation detected as %s (override with --orientation)", path, orientation)
+    if orientation == "genes_rows":
+        dup = table.columns[table.columns.duplicated()]
+    else:
+        dup = table.index[table.index.duplicated()]
+    if len(dup):
+        raise RadplugInputError(
+            f"{path}: duplicate sample id(s) {', '.join(map(str, dup.unique()[:5]))}; each "
+            "sample must appear once (remove or rename the repeats)"
+        )
     values = to_numeric_matrix(table, str(path), "expression")
     if orientation == "genes_rows":
         values = values.T
     values.index.name = "sample_id"
+    titles = raw.attrs.get("sample_titles")
+    if titles and known_ids:
+        by_title = len(set(titles.values()) & known_ids)
+        if by_title > len(set(values.index) & known_ids):
+            values.index = pd.Index([titles.get(s, s) for s in values.index], name="sample_id")
+            messages.append(
+                f"{path}: samples renamed from GEO accessions to their !Sample_title, which match "
+                "the other tables"
+            )
     if annotation:
         from radplug.geo import collapse_probes, read_platform_annotation
 
-        values = collapse_probes(values, read_platform_annotation(annotation), method=collapse, origin=str(path))
+        n_probes = values.shape[1]
+        values = collapse_probes(
+            values, read_platform_annotation(annotation), method=collapse, origin=str(path)
+        )
+        messages.append(
+            f"{path}: {n_probes} probes collapsed to {values.shape[1]} gene symbols with "
+            f"{Path(annotation).name} ({collapse})"
+        )
+    elif values.columns.duplicated().any():
+        ndup = int(values.columns.duplicated().sum())
+        examples = ", ".join(map(str, values.columns[values.columns.duplicated()].unique()[:3]))
+        values = collapse_columns(values, values.columns, collapse)
+        messages.append(
+            f"{path}: {ndup} duplicate gene symbol(s) (e.g. {examples}) collapsed by --collapse {collapse}"
+        )
+    empty_genes = [g for g in values.columns if not str(g).strip() or str(g).lower() in ("nan", "none")]
+    if empty_genes:
+        raise RadplugInputError(f"{path}: {len(empty_genes)} gene(s) have an empty name; name or remove them")
     return values
 
 
 def read_labels_file(path: str | Path, id_column: str | None = None) -> pd.DataFrame:
-    """A clinical or radiomics table indexed by sample id (strings kept)."""
+    """A clinical or radiomics table indexed by sample id (strings kept). A GEO series matrix gives its
+    sample titles and characteristics."""
     path = Path(path)
     raw = read_table(path)
+    if raw.attrs.get("format") == "series_matrix":
+        from radplug.geo import series_matrix_clinical
+
+        return series_matrix_clinical(path)
     col = find_id_column(raw, str(path), id_column)
     ids = raw[col].astype(str).str.strip()
+    empty = ids[ids.isin(["", "nan", "None"])]
+    if len(empty):
+        raise RadplugInputError(
+            f"{path}, row {int(empty.index[0]) + 2}: empty sample id in column '{col}'; "
+            "fill it or remove the row"
+        )
     dup = ids[ids.duplicated()]
     if len(dup):
-        raise RadplugInputError(f"{path}: duplicate sample id(s) in column '{col}': {', '.join(dup.unique()[:5])}")
+        rows = [int(i) + 2 for i in ids.index[ids == dup.iloc[0]]]
+        raise RadplugInputError(
+            f"{path}: duplicate sample id(s) in column '{col}': "
+            f"{', '.join(map(str, dup.unique()[:5]))} (e.g. rows {rows}); each sample must "
+            "appear once"
+        )
     out = raw.drop(columns=[col])
     out.index = pd.Index(ids, name="sample_id")
     return out
@@ -180,34 +384,73 @@ class Cohort:
     extra: dict = field(default_factory=dict)
 
 
-def read_samplesheet(path: str | Path) -> list[Cohort]:
-    """Read and check the cohort samplesheet (paths relative to the samplesheet's folder)."""
-    path = Path(path)
-    df = read_table(path)
-    df.columns = [c.strip().lower() for c in df.columns]
-    missing = [c for c in ("cohort", "role", "expression") if c not in df.columns]
-    if missing:
-        raise RadplugInputError(f"{path}: samplesheet lacks column(s) {', '.join(missing)}; "
-                                f"expected {', '.join(SAMPLESHEET_COLUMNS)}")
-    cohorts = []
-    for i, row in df.iterrows():
-        role = str(row["role"]).strip().lower()
-        if role not in ROLES:
-            raise RadplugInputError(f"{path}, row {i + 2}: role must be train or test, got {row['role']!r}")
+def load_input_schema() -> dict:
+    """The samplesheet JSON schema (assets/schema_input.json)."""
+    if not SCHEMA_INPUT.exists():
+        raise RadplugInputError(f"{SCHEMA_INPUT}: the samplesheet schema is missing from this installation")
+    return json.loads(SCHEMA_INPUT.read_text())
 
-        def p(col: str, row=row) -> Path | None:
-            v = str(row.get(col, "") or "").strip()
+
+def read_samplesheet(path: str | Path) -> list[Cohort]:
+    """Read the cohort samplesheet and validate it against assets/schema_input.json (paths relative to the
+    samplesheet's folder)."""
+    import jsonschema
+
+    path = Path(path)
+    text = _decode(_read_bytes(path))
+    df = _read_delimited(text, path) if detect_format(path, text) == "delimited" else None
+    if df is None:
+        raise RadplugInputError(
+            f"{path}: a samplesheet must be a CSV file (columns {', '.join(SAMPLESHEET_COLUMNS)})"
+        )
+    df.columns = [c.strip().lower() for c in df.columns]
+    schema = load_input_schema()
+    allowed = list(schema["items"]["properties"])
+    unknown = [c for c in df.columns if c not in allowed]
+    if unknown:
+        raise RadplugInputError(
+            f"{path}: unknown samplesheet column(s) {', '.join(unknown)}; allowed columns are "
+            f"{', '.join(allowed)}"
+        )
+    missing = [c for c in schema["items"]["required"] if c not in df.columns]
+    if missing:
+        raise RadplugInputError(
+            f"{path}: samplesheet lacks column(s) {', '.join(missing)}; expected "
+            f"{', '.join(SAMPLESHEET_COLUMNS)}"
+        )
+    records = [{k: str(v).strip() for k, v in row.items() if str(v).strip()} for row in df.to_dict("records")]
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(records), key=lambda e: list(e.absolute_path))
+    if errors:
+        e = errors[0]
+        loc = list(e.absolute_path)
+        row = f"row {loc[0] + 2}" if loc else "header"
+        col = f", column '{loc[1]}'" if len(loc) > 1 else ""
+        msg = e.message
+        if e.validator in ("pattern", "enum", "anyOf") and isinstance(e.schema, dict):
+            msg = e.schema.get("errorMessage", e.message)
+        raise RadplugInputError(f"{path}, {row}{col}: {msg}")
+    cohorts = []
+    for rec in records:
+
+        def p(col: str, rec: dict = rec) -> Path | None:
+            v = rec.get(col, "")
             return (path.parent / v) if v else None
 
-        if p("expression") is None:
-            raise RadplugInputError(f"{path}, row {i + 2}: the expression column is empty")
-        cohorts.append(Cohort(str(row["cohort"]).strip(), role, p("expression"), p("radiomics"), p("clinical"),
-                              p("annotation")))
+        cohorts.append(
+            Cohort(
+                rec["cohort"], rec["role"], p("expression"), p("radiomics"), p("clinical"), p("annotation")
+            )
+        )
     names = [c.name for c in cohorts]
-    if len(set(names)) != len(names):
-        raise RadplugInputError(f"{path}: cohort names must be unique: {names}")
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise RadplugInputError(
+            f"{path}: cohort name(s) {', '.join(dup)} appear more than once; each row needs a "
+            "unique cohort name"
+        )
     if not any(c.role == "train" for c in cohorts):
-        raise RadplugInputError(f"{path}: no cohort has role 'train'")
+        raise RadplugInputError(f"{path}: no cohort has role 'train'; one cohort must be the training cohort")
     return cohorts
 
 
@@ -224,20 +467,39 @@ class IngestOptions:
 
 @dataclass
 class Ingested:
-    expression: pd.DataFrame          # samples x genes (all cohorts; NaN where a cohort lacks a gene)
-    labels: pd.DataFrame              # sample_id, cohort, source_cohort, clinical targets, radiomic features
-    features: pd.DataFrame            # name, kind (clinical|radiomic)
+    expression: pd.DataFrame  # samples x genes (all cohorts; NaN where a cohort lacks a gene)
+    labels: pd.DataFrame  # sample_id, cohort, source_cohort, clinical targets, radiomic features
+    features: pd.DataFrame  # name, kind (clinical|radiomic)
     histology_mapping: pd.DataFrame
     messages: list[str]
 
 
-def _find_histology_column(df: pd.DataFrame, hint: str | None) -> str | None:
+def _find_histology_column(df: pd.DataFrame, hint: str | None, origin: Path) -> str | None:
     if hint:
-        return hint if hint in df.columns else None
+        if hint not in df.columns:
+            raise RadplugInputError(
+                f"{origin}: histology column '{hint}' (--histology_column) not found; columns "
+                f"are {list(df.columns)[:15]}"
+            )
+        return hint
     for c in df.columns:
         if "histolog" in c.lower():
             return c
     return None
+
+
+def _clinical_table(c: Cohort, expr_ids: pd.Index, id_column: str | None) -> pd.DataFrame:
+    if _suffix(c.clinical) == "cls":
+        from radplug.geo import read_cls
+
+        labels = read_cls(c.clinical)
+        if len(labels) != len(expr_ids):
+            raise RadplugInputError(
+                f"{c.clinical}: {len(labels)} labels for {len(expr_ids)} samples in "
+                f"{c.expression}; a .cls file lists one label per sample, in column order"
+            )
+        return pd.DataFrame({"class": labels}, index=pd.Index(expr_ids, name="sample_id"))
+    return read_labels_file(c.clinical, id_column)
 
 
 def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ingested:
@@ -248,34 +510,41 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
     exprs, labels, messages, mappings = [], [], [], []
     radiomic_names: list[str] = []
     for c in cohorts:
-        clin = read_labels_file(c.clinical, opts.id_column) if c.clinical else None
+        clin = None
+        if c.clinical and _suffix(c.clinical) != "cls":
+            clin = _clinical_table(c, pd.Index([]), opts.id_column)
         rad = read_labels_file(c.radiomics, opts.id_column) if c.radiomics else None
         known = set(clin.index if clin is not None else []) | set(rad.index if rad is not None else [])
-        expr = read_expression_file(c.expression, opts.orientation, known, c.annotation, opts.collapse)
-        if expr.index.duplicated().any():
-            dup = expr.index[expr.index.duplicated()].unique()[:5]
-            raise RadplugInputError(f"{c.expression}: duplicate sample id(s) {', '.join(dup)}")
-        if expr.columns.duplicated().any():
-            ndup = int(expr.columns.duplicated().sum())
-            messages.append(f"{c.expression}: {ndup} duplicate gene symbol(s) averaged")
-            expr = expr.T.groupby(level=0, sort=False).mean().T
+        expr = read_expression_file(
+            c.expression, opts.orientation, known, c.annotation, opts.collapse, messages
+        )
+        if c.clinical and clin is None:
+            clin = _clinical_table(c, expr.index, opts.id_column)
         ids = pd.Index(expr.index)
-        for other, table in (("clinical", clin), ("radiomics", rad)):
+        for other, table, fpath in (("clinical", clin, c.clinical), ("radiomics", rad, c.radiomics)):
             if table is None:
                 continue
             only_expr = ids.difference(table.index)
             only_other = table.index.difference(ids)
             if len(only_expr) or len(only_other):
-                msg = (f"cohort {c.name}: {len(only_expr)} sample(s) in the expression file but not in the "
-                       f"{other} file, {len(only_other)} in the {other} file but not in the expression file "
-                       f"(e.g. {', '.join(list(only_expr[:3]) + list(only_other[:3]))})")
+                msg = (
+                    f"cohort {c.name}: {len(only_expr)} sample(s) in the expression file {c.expression.name} "
+                    f"but not in the {other} file {fpath.name}, {len(only_other)} in the {other} file "
+                    "but not "
+                    f"in the expression file (e.g. {', '.join(list(only_expr[:3]) + list(only_other[:3]))})"
+                )
                 if not opts.allow_sample_mismatch:
-                    raise RadplugInputError(msg + "; fix the ids or pass --allow_sample_mismatch to continue with "
-                                            "the samples present in every table")
-                messages.append(msg + "; continuing with the intersection")
-                ids = ids.intersection(table.index)
+                    raise RadplugInputError(
+                        msg + "; fix the ids or pass --allow_sample_mismatch to continue with "
+                        "the samples present in every table"
+                    )
+                ids = ids.intersection(table.index, sort=False)
+                messages.append(msg + f"; continuing with the {len(ids)} sample(s) in every table")
         if len(ids) == 0:
-            raise RadplugInputError(f"cohort {c.name}: no sample is present in every table")
+            raise RadplugInputError(
+                f"cohort {c.name}: no sample is present in every table; check that the sample "
+                "ids of the expression, clinical and radiomics files match"
+            )
         lab = pd.DataFrame(index=ids)
         lab["cohort"] = c.role
         lab["source_cohort"] = c.name
@@ -283,24 +552,42 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
             clin = clin.loc[ids]
             for target in opts.clinical_targets:
                 if target == "histology":
-                    col = _find_histology_column(clin, opts.histology_column)
+                    col = _find_histology_column(clin, opts.histology_column, c.clinical)
                     if col is None:
-                        lab["histology"] = None
-                        messages.append(f"{c.clinical}: no histology column found")
-                        continue
+                        raise RadplugInputError(
+                            f"{c.clinical}: no histology column (a name containing "
+                            "'histolog'); name it with --histology_column or drop 'histology' "
+                            "from --clinical_targets"
+                        )
                     lab["histology"], used = normalize_histology(clin[col], hist_map)
                     mappings.append(used.assign(cohort=c.name, column=col))
                 elif target == "stage":
                     stage = normalize_stage(clin)
-                    lab["stage"] = stage if stage is not None else None
                     if stage is None:
-                        messages.append(f"{c.clinical}: no stage or pT/pN columns found")
+                        raise RadplugInputError(
+                            f"{c.clinical}: no stage column and no pT/pN columns; drop 'stage' "
+                            "from --clinical_targets or add the column"
+                        )
+                    lab["stage"] = stage
                 else:
                     if target not in clin.columns:
-                        raise RadplugInputError(f"{c.clinical}: clinical target column '{target}' not found; "
-                                                f"columns are {list(clin.columns)[:15]}")
+                        raise RadplugInputError(
+                            f"{c.clinical}: clinical target column '{target}' "
+                            f"(--clinical_targets) not found; columns are "
+                            f"{list(clin.columns)[:15]}"
+                        )
                     vals = clin[target].astype(str).str.strip()
-                    lab[target] = vals.where(~vals.str.lower().isin(["", "na", "nan", "none"]), None)
+                    lab[target] = vals.where(~vals.str.lower().isin([s.lower() for s in NA_STRINGS]), None)
+                n_missing = int(lab[target].isna().sum())
+                if n_missing:
+                    messages.append(
+                        f"cohort {c.name}: clinical target '{target}' missing for {n_missing} of "
+                        f"{len(lab)} sample(s) (left missing)"
+                    )
+        elif opts.clinical_targets:
+            messages.append(
+                f"cohort {c.name}: no clinical file; clinical targets are missing for its samples"
+            )
         if rad is not None:
             rad = rad.loc[ids]
             rvals = to_numeric_matrix(rad, str(c.radiomics), "radiomic feature")
@@ -314,13 +601,25 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
     expression = pd.concat(exprs, axis=0, join="outer")
     if expression.index.duplicated().any():
         dup = expression.index[expression.index.duplicated()].unique()[:5]
-        raise RadplugInputError(f"sample id(s) {', '.join(dup)} appear in more than one cohort; make them unique")
+        raise RadplugInputError(
+            f"sample id(s) {', '.join(dup)} appear in more than one cohort; make them unique"
+        )
     lab_all = pd.concat(labels, axis=0)
     lab_all.index.name = "sample_id"
     clinical_present = [t for t in opts.clinical_targets if t in lab_all.columns]
+    if not clinical_present and not radiomic_names:
+        raise RadplugInputError(
+            f"{samplesheet}: nothing to predict: no radiomics file and no clinical target; add "
+            "a radiomics or clinical file, or set --clinical_targets"
+        )
     features = pd.DataFrame(
         [{"name": t, "kind": "clinical"} for t in clinical_present]
-        + [{"name": r, "kind": "radiomic"} for r in radiomic_names])
-    hist_mapping = (pd.concat(mappings, ignore_index=True) if mappings
-                    else pd.DataFrame(columns=["text", "histology", "by", "cohort", "column"]))
+        + [{"name": r, "kind": "radiomic"} for r in radiomic_names],
+        columns=["name", "kind"],
+    )
+    hist_mapping = (
+        pd.concat(mappings, ignore_index=True)
+        if mappings
+        else pd.DataFrame(columns=["text", "histology", "by", "n", "cohort", "column"])
+    )
     return Ingested(expression, lab_all.reset_index(), features, hist_mapping, messages)

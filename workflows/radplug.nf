@@ -71,7 +71,8 @@ workflow RADPLUG {
          id_column: params.id_column, histology_column: params.histology_column,
          allow_sample_mismatch: params.allow_sample_mismatch]
     )
-    VALIDATE(INGEST.out.expression, INGEST.out.labels, INGEST.out.features, [max_missing: params.max_missing])
+    VALIDATE(INGEST.out.expression, INGEST.out.labels, INGEST.out.features, INGEST.out.histology_mapping,
+             [max_missing: params.max_missing])
     BINARIZE(VALIDATE.out.labels, VALIDATE.out.features, optionalFile(params.feature_groups),
              [min_minority: params.min_minority])
 

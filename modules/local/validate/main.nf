@@ -5,6 +5,7 @@ process VALIDATE {
     path(expression)
     path(labels)
     path(features)
+    path(histology_mapping)
     val(opts)
 
     output:
@@ -12,10 +13,12 @@ process VALIDATE {
     path("data/labels.parquet")    , emit: labels
     path("data/features.parquet")  , emit: features
     path("data/validation.parquet"), emit: report
+    path("data/histology_mapping.csv"), emit: histology_mapping
 
     script:
     """
     radplug-validate --expression ${expression} --labels ${labels} --features ${features} --outdir data \\
         --max-missing ${opts.max_missing}
+    cp ${histology_mapping} data/histology_mapping.csv
     """
 }

@@ -1,0 +1,220 @@
+"""GEO and GSEA formats: series matrix files, platform annotations (GPL tables, MSigDB .chip), probe collapse,
+and GSEA .cls class labels."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from radplug.io import RadplugInputError
+
+log = logging.getLogger(__name__)
+
+COLLAPSE_METHODS = ("mean", "max_mean", "max_variance")
+_SYMBOL_COLUMNS = ("gene symbol", "gene_symbol", "symbol", "genesymbol", "gene")
+_PROBE_COLUMNS = ("id", "probe set id", "probe_set_id", "probe", "probe_id", "id_ref", "probeset")
+_MISSING_SYMBOLS = {"", "---", "na", "nan", "null", "none", "-"}
+
+
+def _split_row(line: str) -> list[str]:
+    return next(csv.reader([line], delimiter="\t", quotechar='"'))
+
+
+def read_series_matrix_text(text: str, origin: str) -> pd.DataFrame:
+    """A GEO series matrix as probes x samples (float; index ``ID_REF``, columns GSM accessions).
+
+    ``attrs`` holds ``sample_titles`` (GSM -> !Sample_title) and ``characteristics``
+    (GSM -> {key: value}, from the ``!Sample_characteristics_ch1`` lines written as ``key: value``)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "").split("\n")
+    try:
+        begin = next(i for i, ln in enumerate(lines) if ln.strip().lower() == "!series_matrix_table_begin")
+    except StopIteration:
+        raise RadplugInputError(
+            f"{origin}: no '!series_matrix_table_begin' line: not a GEO series matrix"
+        ) from None
+    end = next((i for i, ln in enumerate(lines) if ln.strip().lower() == "!series_matrix_table_end"), None)
+    if end is None or end <= begin + 1:
+        raise RadplugInputError(
+            f"{origin}: the series matrix table has no '!series_matrix_table_end' line or no "
+            "header; the file may be truncated: download it again"
+        )
+    meta: dict[str, list[list[str]]] = {}
+    for ln in lines[:begin]:
+        if ln.startswith("!Sample_"):
+            row = _split_row(ln)
+            meta.setdefault(row[0], []).append([v.strip() for v in row[1:]])
+    body = "\n".join(ln for ln in lines[begin + 1 : end] if ln.strip())
+    try:
+        df = pd.read_csv(io.StringIO(body), sep="\t", quotechar='"', dtype=str, keep_default_na=False)
+    except Exception as exc:
+        raise RadplugInputError(f"{origin}: unreadable series matrix table ({exc})") from exc
+    if df.columns[0].strip('"').upper() != "ID_REF":
+        raise RadplugInputError(
+            f"{origin}: the series matrix table must start with an ID_REF column, found {df.columns[0]!r}"
+        )
+    df = df.set_index(df.columns[0])
+    df.index = df.index.astype(str).str.strip()
+    df.index.name = "ID_REF"
+    df.columns = df.columns.astype(str).str.strip()
+    if df.shape[1] == 0 or df.shape[0] == 0:
+        raise RadplugInputError(f"{origin}: the series matrix table is empty")
+    gsm = meta.get("!Sample_geo_accession", [list(df.columns)])[0]
+    titles = meta.get("!Sample_title", [gsm])[0]
+    if len(titles) == len(gsm):
+        df.attrs["sample_titles"] = dict(zip(gsm, titles, strict=True))
+    chars: dict[str, dict[str, str]] = {}
+    for row in meta.get("!Sample_characteristics_ch1", []):
+        for acc, cell in zip(gsm, row, strict=False):
+            key, sep, val = cell.partition(":")
+            if sep and val.strip():
+                chars.setdefault(acc, {})[key.strip()] = val.strip()
+    df.attrs["characteristics"] = chars
+    return df
+
+
+def read_series_matrix(path: str | Path) -> pd.DataFrame:
+    """Read a (possibly gzipped) series matrix file; see :func:`read_series_matrix_text`."""
+    from radplug.ingest import _decode, _read_bytes
+
+    return read_series_matrix_text(_decode(_read_bytes(Path(path))), str(path))
+
+
+def series_matrix_clinical(path: str | Path) -> pd.DataFrame:
+    """Sample table of a series matrix: index GSM accession; columns title and each characteristics key."""
+    sm = read_series_matrix(path)
+    titles = pd.Series(sm.attrs.get("sample_titles", {}), name="title", dtype=object)
+    chars = pd.DataFrame.from_dict(sm.attrs.get("characteristics", {}), orient="index")
+    out = pd.DataFrame(index=pd.Index(sm.columns, name="sample_id"))
+    out["title"] = titles.reindex(out.index)
+    if not chars.empty:
+        out = out.join(chars)
+    return out
+
+
+def read_platform_annotation(path: str | Path) -> pd.DataFrame:
+    """Probe -> gene symbol as a long table (probe, gene).
+
+    Accepts a GEO GPL table (``ID`` and ``Gene Symbol`` columns, '#' comment lines, optional
+    ``!platform_table_begin`` block, ``///``-separated multi-gene symbols) and MSigDB ``.chip`` files
+    (``Probe Set ID``, ``Gene Symbol``; one row per probe and gene). Probes without a symbol are left out."""
+    from radplug.ingest import _decode, _read_bytes
+
+    path = Path(path)
+    text = _decode(_read_bytes(path)).replace("\r\n", "\n").replace("\r", "")
+    lines = text.split("\n")
+    low = [ln.strip().lower() for ln in lines]
+    if "!platform_table_begin" in low:
+        b = low.index("!platform_table_begin")
+        e = low.index("!platform_table_end") if "!platform_table_end" in low else len(lines)
+        lines = lines[b + 1 : e]
+    lines = [ln for ln in lines if ln.strip() and not ln.startswith(("#", "!", "^"))]
+    if not lines:
+        raise RadplugInputError(f"{path}: the platform annotation has no table")
+    sep = "\t" if lines[0].count("\t") >= lines[0].count(",") else ","
+    try:
+        df = pd.read_csv(
+            io.StringIO("\n".join(lines)), sep=sep, dtype=str, keep_default_na=False, quotechar='"'
+        )
+    except Exception as exc:
+        raise RadplugInputError(f"{path}: unreadable platform annotation ({exc})") from exc
+    cols = {c.strip().lower(): c for c in df.columns}
+    probe = next((cols[c] for c in _PROBE_COLUMNS if c in cols), None)
+    symbol = next((cols[c] for c in _SYMBOL_COLUMNS if c in cols), None)
+    if probe is None or symbol is None:
+        raise RadplugInputError(
+            f"{path}: a platform annotation needs a probe column (ID or 'Probe Set ID') and a 'Gene Symbol' "
+            f"column; found {list(df.columns)[:10]}. Use the GPL 'full table' from GEO or an MSigDB "
+            ".chip file"
+        )
+    long = pd.DataFrame({"probe": df[probe].astype(str).str.strip(), "gene": df[symbol].astype(str)})
+    long["gene"] = long["gene"].str.split("///")
+    long = long.explode("gene")
+    long["gene"] = long["gene"].str.strip()
+    long = long[~long["gene"].str.lower().isin(_MISSING_SYMBOLS) & (long["probe"] != "")]
+    long = long.drop_duplicates().reset_index(drop=True)
+    if long.empty:
+        raise RadplugInputError(f"{path}: no probe in the platform annotation has a gene symbol")
+    return long
+
+
+def collapse_probes(
+    values: pd.DataFrame, annotation: pd.DataFrame, method: str = "mean", origin: str = "expression"
+) -> pd.DataFrame:
+    """Samples x probes -> samples x gene symbols.
+
+    Probes without a symbol and probes mapped to more than one gene (ambiguous) are dropped. Several probes
+    of one gene are combined by ``method``: ``mean`` (per-sample mean), ``max_mean`` (the probe with the
+    highest mean over samples) or ``max_variance`` (the probe with the highest variance)."""
+    if method not in COLLAPSE_METHODS:
+        raise RadplugInputError(
+            f"collapse method must be one of {', '.join(COLLAPSE_METHODS)}, got {method!r}"
+        )
+    n_genes_per_probe = annotation.groupby("probe")["gene"].nunique()
+    unique = annotation[annotation["probe"].map(n_genes_per_probe) == 1].drop_duplicates("probe")
+    mapping = dict(zip(unique["probe"], unique["gene"], strict=True))
+    probes = [p for p in values.columns if p in mapping]
+    n_ambiguous = int(sum(1 for p in values.columns if n_genes_per_probe.get(p, 0) > 1))
+    n_unmapped = values.shape[1] - len(probes) - n_ambiguous
+    if not probes:
+        raise RadplugInputError(
+            f"{origin}: none of its {values.shape[1]} probe ids "
+            f"(e.g. {', '.join(map(str, values.columns[:3]))}) "
+            "is in the platform annotation; check that the annotation is for the same array"
+        )
+    log.info(
+        "%s: %d probes mapped to genes, %d without a symbol and %d mapped to several genes dropped",
+        origin,
+        len(probes),
+        n_unmapped,
+        n_ambiguous,
+    )
+    sub = values[probes]
+    genes = pd.Index([mapping[p] for p in probes])
+    return collapse_columns(sub, genes, method)
+
+
+def collapse_columns(values: pd.DataFrame, keys: pd.Index, method: str = "mean") -> pd.DataFrame:
+    """Combine the columns of ``values`` sharing a key (gene symbol) by ``method`` (see collapse_probes)."""
+    if method not in COLLAPSE_METHODS:
+        raise RadplugInputError(
+            f"collapse method must be one of {', '.join(COLLAPSE_METHODS)}, got {method!r}"
+        )
+    keys = pd.Index(keys).astype(str)
+    if method == "mean":
+        t = values.T.set_axis(keys)
+        out = t.groupby(level=0, sort=False).mean().T
+    else:
+        score = values.mean(axis=0) if method == "max_mean" else values.var(axis=0)
+        order = pd.DataFrame({"key": keys, "score": score.to_numpy(), "pos": np.arange(len(keys))})
+        order = order.sort_values(["score", "pos"], ascending=[False, True], na_position="last")
+        best = order.drop_duplicates("key").sort_values("pos")
+        out = values.iloc[:, best["pos"].to_numpy()]
+        out.columns = best["key"].to_numpy()
+    out.index = values.index
+    return out
+
+
+def read_cls(path: str | Path) -> list[str]:
+    """GSEA categorical .cls labels: line 1 ``n_samples n_classes 1``, line 2 ``# names``, line 3 labels."""
+    from radplug.ingest import _decode, _read_bytes
+
+    path = Path(path)
+    lines = [ln.strip() for ln in _decode(_read_bytes(path)).replace("\r", "").split("\n") if ln.strip()]
+    if len(lines) < 3:
+        raise RadplugInputError(f"{path}: a .cls file needs 3 lines (sizes, '# class names', labels)")
+    head = lines[0].split()
+    if len(head) < 2 or not all(x.isdigit() for x in head[:2]):
+        raise RadplugInputError(f"{path}, line 1: expected '<n samples> <n classes> 1', got {lines[0]!r}")
+    n, k = int(head[0]), int(head[1])
+    names = lines[1].lstrip("#").split()
+    labels = lines[2].split()
+    if len(labels) != n:
+        raise RadplugInputError(f"{path}, line 3: {len(labels)} labels for {n} samples (line 1)")
+    if names and len(names) == k and all(lab.isdigit() for lab in labels):
+        labels = [names[int(lab)] for lab in labels]
+    return labels

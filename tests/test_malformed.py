@@ -1,0 +1,193 @@
+"""Every malformed input of tests/malformed_cases.py through the `radplug` CLI entry point (in-process, for
+speed; a representative subset as real processes with their real exit status), and a few through real
+`nextflow run main.nf --input ...`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from malformed_cases import CASES, PIPELINE_CASES, base_cohort, case, write_cohort
+
+REPO = Path(__file__).resolve().parents[1]
+NEXTFLOW = shutil.which("nextflow") or str(Path(sys.executable).parent / "nextflow")
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
+    return env
+
+
+VALIDATE_ARGS = [
+    "--expression",
+    "ing/raw_expression.parquet",
+    "--labels",
+    "ing/raw_labels.parquet",
+    "--features",
+    "ing/raw_features.parquet",
+    "--outdir",
+    "val",
+]
+# a representative subset also runs as real processes (bin/radplug-ingest, bin/radplug-validate)
+SUBPROCESS_CASES = (
+    "sheet_bad_role",
+    "expression_binary",
+    "expression_non_numeric",
+    "sample_mismatch",
+    "single_class_target",
+    "missing_values",
+)
+
+
+def _subprocess(step: str, args: list[str], cwd: Path) -> tuple[int, str]:
+    r = subprocess.run(
+        [sys.executable, str(REPO / "bin" / f"radplug-{step}"), *args],
+        cwd=cwd,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    return r.returncode, r.stdout + r.stderr
+
+
+def _in_process(capsys, caplog):
+    """Run `radplug <step>` through radplug.cli.main in this process (its return value is the exit status
+    the console script exits with); output = stderr + log records."""
+    from radplug.cli import main
+
+    def run(step: str, args: list[str], cwd: Path) -> tuple[int, str]:
+        old = Path.cwd()
+        os.chdir(cwd)
+        try:
+            with caplog.at_level(logging.INFO):
+                code = main([step, *args])
+        finally:
+            os.chdir(old)
+        out = capsys.readouterr()
+        text = out.out + out.err + "\n".join(r.getMessage() for r in caplog.records)
+        caplog.clear()
+        return code, text
+
+    return run
+
+
+def _check_case(c, folder: Path, run) -> None:
+    cohort = base_cohort()
+    c.edit(cohort)
+    sheet = write_cohort(cohort, folder)
+    code, out = run("ingest", ["--samplesheet", sheet.name, "--outdir", "ing", *c.args], folder)
+    if c.step == "ingest":
+        assert code == c.exit_code, out
+        assert re.search(c.message, out), out
+        if c.exit_code:
+            assert "Traceback" not in out
+            assert not (folder / "ing" / "raw_expression.parquet").exists()
+        return
+    assert code == 0, out
+    code, out2 = run("validate", VALIDATE_ARGS, folder)
+    out += "\n" + out2
+    assert code == c.exit_code, out
+    assert re.search(c.message, out), out
+    if c.exit_code:
+        assert "Traceback" not in out
+        assert not (folder / "val").exists() or not any((folder / "val").iterdir())
+
+
+def test_case_table_is_large_and_unique() -> None:
+    names = [c.name for c in CASES]
+    assert len(set(names)) == len(names)
+    assert sum(c.exit_code != 0 for c in CASES) >= 25
+    assert set(PIPELINE_CASES) <= set(names) and set(SUBPROCESS_CASES) <= set(names)
+
+
+def test_base_cohort_is_valid(tmp_path: Path) -> None:
+    """The unbroken cohort passes INGEST and VALIDATE without warnings: each case fails for its own defect."""
+    sheet = write_cohort(base_cohort(), tmp_path)
+    code, out = _subprocess("ingest", ["--samplesheet", sheet.name, "--outdir", "ing"], tmp_path)
+    assert code == 0, out
+    code, out = _subprocess("validate", VALIDATE_ARGS, tmp_path)
+    assert code == 0, out
+    assert "WARNING" not in out
+
+
+@pytest.mark.parametrize("c", CASES, ids=[c.name for c in CASES])
+def test_malformed_cli(c, tmp_path: Path, capsys, caplog) -> None:
+    _check_case(c, tmp_path, _in_process(capsys, caplog))
+
+
+@pytest.mark.parametrize("name", SUBPROCESS_CASES)
+def test_malformed_cli_subprocess(name: str, tmp_path: Path) -> None:
+    _check_case(case(name), tmp_path, _subprocess)
+
+
+# --------------------------------------------------------------------------- real nextflow runs
+def _nextflow(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    env = _env()
+    env["NXF_OFFLINE"] = "true"
+    return subprocess.run(
+        [NEXTFLOW, "run", str(REPO / "main.nf"), "-profile", "test", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def _gmt(folder: Path) -> Path:
+    gmt = folder / "sets.gmt"
+    gmt.write_text(
+        "".join(
+            f"SET{k}\tx\t" + "\t".join(f"GENE{i}" for i in range(k * 8 + 1, k * 8 + 9)) + "\n"
+            for k in range(4)
+        )
+    )
+    return gmt
+
+
+@pytest.mark.pipeline
+@pytest.mark.parametrize("name", PIPELINE_CASES)
+def test_malformed_pipeline(name: str, tmp_path: Path) -> None:
+    c = case(name)
+    cohort = base_cohort()
+    c.edit(cohort)
+    sheet = write_cohort(cohort, tmp_path / "in")
+    outdir = tmp_path / "res"
+    r = _nextflow(
+        [
+            "--input",
+            str(sheet),
+            "--outdir",
+            str(outdir),
+            "--genesets",
+            f"custom={_gmt(tmp_path)}",
+            "--models",
+            "enet",
+        ],
+        tmp_path,
+    )
+    out = r.stdout + r.stderr
+    assert r.returncode != 0, out
+    assert re.search(c.message, re.sub(r"\s+", " ", out)) or re.search(c.message, out), out
+    assert not (outdir / "data").exists(), sorted(p.name for p in outdir.iterdir())
+    assert not (outdir / "report").exists()
+    assert not (outdir / "cv").exists()
+
+
+@pytest.mark.pipeline
+def test_unknown_parameter_rejected(tmp_path: Path) -> None:
+    outdir = tmp_path / "res"
+    r = _nextflow(["--outdir", str(outdir), "--max_mising", "0.3"], tmp_path)
+    out = r.stdout + r.stderr
+    assert r.returncode != 0, out
+    assert "unknown parameter --max_mising" in out
+    assert not (outdir / "data").exists()
