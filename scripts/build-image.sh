@@ -40,6 +40,11 @@ say() { printf '[build-image %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { printf '[build-image] ERROR: %s\n' "$*" >&2; exit 1; }
 command -v podman >/dev/null || die "podman not found: run scripts/ci-services.sh or apt-get install podman"
 
+# One build at a time (CI and a test may start this concurrently): later callers wait, then find it done.
+mkdir -p "$CACHE"
+exec 9>"$CACHE/build.lock"
+flock 9
+
 # --- minimal build context and its content hash -------------------------------------------------------
 CTX="$(mktemp -d "${TMPDIR:-/tmp}/radplug-ctx.XXXXXX")"
 trap 'rm -rf "$CTX"' EXIT
