@@ -8,11 +8,11 @@
 # Steps: (1) a Debian bookworm root filesystem made with debootstrap and `podman import`ed as
 # localhost/debian-base:bookworm (the FROM of containers/Dockerfile; base images cannot be pulled here);
 # (2) `podman build --network host` of containers/Dockerfile from a minimal context (pyproject, README,
-# radplug/, bin/, containers/) with a host pip cache mounted at /root/.cache/pip, so torch and its CUDA
+# radplug/, bin/, containers/) with a host wheelhouse mounted at /wheels, so torch and its CUDA
 # libraries are downloaded once; (3) the image carries the label radplug.content-hash (sha256 of that
 # context): when an image with the same label exists, nothing is built.
 #
-# Environment: RADPLUG_CACHE (default ~/.cache/radplug: pip cache, debootstrap tarball),
+# Environment: RADPLUG_CACHE (default ~/.cache/radplug: wheelhouse, debootstrap tarball),
 #              DEBIAN_MIRROR (default http://deb.debian.org/debian), RADPLUG_IMAGE (override the tag).
 set -euo pipefail
 
@@ -50,7 +50,7 @@ CTX="$(mktemp -d "${TMPDIR:-/tmp}/radplug-ctx.XXXXXX")"
 trap 'rm -rf "$CTX"' EXIT
 mkdir -p "$CTX/containers"
 cp "$REPO/pyproject.toml" "$REPO/README.md" "$CTX/"
-cp "$REPO"/containers/Dockerfile* "$REPO/containers/requirements.txt" "$CTX/containers/"
+cp "$REPO/$DOCKERFILE" "$REPO/containers/requirements.txt" "$CTX/containers/"
 cp -r "$REPO/bin" "$CTX/bin"
 (cd "$REPO" && find radplug -type f ! -name '*.pyc' ! -path '*/__pycache__/*' | LC_ALL=C sort | tar -cf - -T -) \
   | tar -C "$CTX" -xf -
@@ -85,14 +85,14 @@ if [ "$FLAVOUR" = cpu ] && ! podman image exists "$BASE_IMAGE"; then
 fi
 
 # --- image --------------------------------------------------------------------------------------------
-mkdir -p "$CACHE/pip"
-say "building $IMAGE from $DOCKERFILE (content hash $HASH; pip cache $CACHE/pip)"
+mkdir -p "$CACHE/wheels"
+say "building $IMAGE from $DOCKERFILE (content hash $HASH; wheelhouse $CACHE/wheels)"
 start=$(date +%s)
 ca=()    # the host's CA bundle, for pip behind a TLS-intercepting proxy (PIP_CERT or Debian's bundle)
 host_ca="${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}"
 [ -s "$host_ca" ] && ca=(-v "$host_ca:/run/radplug-ca.crt:ro" --build-arg PIP_CERT=/run/radplug-ca.crt)
 podman build --network host \
-  -v "$CACHE/pip:/root/.cache/pip:z" "${ca[@]}" \
+  -v "$CACHE/wheels:/wheels:z" "${ca[@]}" \
   --build-arg "RADPLUG_VERSION=$VERSION" --build-arg "RADPLUG_CONTENT_HASH=$HASH" \
   -f "$CTX/$DOCKERFILE" -t "$IMAGE" "$CTX"
 size="$(podman image inspect "$IMAGE" --format '{{.Size}}')"
