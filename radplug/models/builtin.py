@@ -26,9 +26,8 @@ def make_mlp(**params: Any):
 
 
 def make_enet(**params: Any):
-    from sklearn.linear_model import LogisticRegression
-
     import sklearn
+    from sklearn.linear_model import LogisticRegression
 
     base = {"solver": "saga", "max_iter": 200, "tol": 1e-3}
     if tuple(int(x) for x in sklearn.__version__.split(".")[:2]) < (1, 8):

@@ -107,12 +107,12 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         rng = np.random.default_rng(self.random_state)
         torch.manual_seed(int(rng.integers(2**31)))
         self.device_ = resolve_device(self.device)
-        n_out = 1 if self.task_ == "binary" else (t.shape[1] if self.task_ == "multilabel" else len(self.classes_))
+        n_out = {"binary": 1, "multilabel": t.shape[-1]}.get(self.task_, len(self.classes_))
         self.n_features_in_ = X.shape[1]
         net = build_network(X.shape[1], n_out, self.first_layer, self.n_layers, self.activation, self.dropout)
         net.to(self.device_)
         opt = self._make_optimizer(net.parameters())
-        loss_fn = (torch.nn.CrossEntropyLoss() if self.task_ == "multiclass" else torch.nn.BCEWithLogitsLoss())
+        loss_fn = torch.nn.CrossEntropyLoss() if self.task_ == "multiclass" else torch.nn.BCEWithLogitsLoss()
 
         order = rng.permutation(len(X))
         n_val = int(round(len(X) * self.validation_fraction)) if self.validation_fraction > 0 else 0
