@@ -225,6 +225,21 @@ def cmd_grid(a: argparse.Namespace) -> None:
                 print(f"{f}\t{i}\t{json.dumps(cfg)}")
 
 
+def cmd_check_plugin(a: argparse.Namespace) -> None:
+    from radplug.conformance import check_family
+
+    results = check_family(a.family, a.seed, a.preset)
+    if a.json:
+        print(json.dumps([r.__dict__ for r in results], indent=2))
+    else:
+        for r in results:
+            print(f"{'PASS' if r.passed else 'FAIL'}  {r.check}" + (f": {r.detail}" if r.detail else ""))
+    failed = [r.check for r in results if not r.passed]
+    if failed:
+        raise PluginError(f"model family '{a.family}' fails {len(failed)} conformance check(s): "
+                          f"{'; '.join(failed)}")
+
+
 def cmd_versions(a: argparse.Namespace) -> None:
     import numpy
     import sklearn
@@ -357,6 +372,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--preset", default="paper")
     s.add_argument("--count", action="store_true")
     s.set_defaults(func=cmd_grid)
+
+    s = sub.add_parser("check-plugin", help="conformance check of a model family (estimator contract)")
+    s.add_argument("family")
+    s.add_argument("--preset", default=None, help="grid preset to take the configuration from (default fast)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_check_plugin)
 
     s = sub.add_parser("versions", help="software versions (YAML) for pipeline_info")
     s.add_argument("--process", default="RADPLUG")

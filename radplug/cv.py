@@ -13,7 +13,7 @@ from radplug.plugins import get_family
 
 
 def cv_splits(y_strat: np.ndarray, n_splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Stratified k-fold splits; k is reduced (with the reason left to the caller) to the smallest class size."""
+    """Stratified k-fold splits; k is reduced to the smallest class size (the caller reports why)."""
     _, counts = np.unique(y_strat, return_counts=True)
     k = int(min(n_splits, counts.min()))
     if k < 2:

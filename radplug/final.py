@@ -1,4 +1,5 @@
-"""FIT_FINAL and EVALUATE: retrain the selected model per target on the training cohort, score the test cohort."""
+"""FIT_FINAL and EVALUATE: retrain the selected model per target on the training cohort, score the test
+cohort once."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pandas as pd
 
 from radplug.binarize import encode_target
 from radplug.cv import make_pipeline
-from radplug.metrics import bootstrap_auc_ci, per_class_scores, task_scores
+from radplug.metrics import bootstrap_auc_ci, one_hot, per_class_scores, safe_auc, task_scores
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +74,26 @@ def fit_final(target: str, selection: pd.DataFrame, expression: pd.DataFrame, ta
     pipe = make_pipeline(row["family"], params, seed, device)
     pipe.fit(X, y)
     log.info("final %s model for %s trained on %d samples", row["family"], target, len(y))
-    return FinalModel(target, row["family"], row["config_id"], params, classes, list(expression.columns), pipe, seed,
-                      float(row["auc_mean"]))
+    return FinalModel(target, row["family"], row["config_id"], params, classes, list(expression.columns),
+                      pipe, seed, float(row["auc_mean"]))
+
+
+def micro_auc_ci(y_codes: np.ndarray, proba: np.ndarray, n_boot: int = 1000, seed: int = 0,
+                 level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap CI of the micro-averaged AUC, resampling patients (all classes of a patient
+    together), as :func:`radplug.metrics.bootstrap_auc_ci` does for binary targets."""
+    Y = one_hot(np.asarray(y_codes), proba.shape[1])
+    if n_boot <= 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    n = len(Y)
+    draws = (rng.integers(0, n, n) for _ in range(n_boot))
+    vals = [safe_auc(Y[idx].ravel(), proba[idx].ravel()) for idx in draws]
+    vals = [v for v in vals if not np.isnan(v)]
+    if not vals:
+        return float("nan"), float("nan")
+    a = (1 - level) / 2
+    return float(np.quantile(vals, a)), float(np.quantile(vals, 1 - a))
 
 
 def evaluate(models: list[FinalModel], expression: pd.DataFrame, targets: pd.DataFrame, n_boot: int = 1000,
@@ -99,21 +118,19 @@ def evaluate(models: list[FinalModel], expression: pd.DataFrame, targets: pd.Dat
             metrics.append({**base, "class": m.classes[1], "averaging": "binary", **overall, "auc_ci_low": lo,
                             "auc_ci_high": hi, "n_pos": int(y.sum())})
         else:
-            Y = np.zeros_like(proba, dtype=int)
-            Y[np.arange(len(y)), y] = 1
-            lo, hi = bootstrap_auc_ci(Y.ravel(), proba.ravel(), n_boot, seed)
+            lo, hi = micro_auc_ci(y, proba, n_boot, seed)
             metrics.append({**base, "class": "micro", "averaging": "micro", **overall, "auc_ci_low": lo,
                             "auc_ci_high": hi, "n_pos": len(y)})
             for pc in per_class_scores(y, proba):
                 k = pc.pop("class_index")
                 lo, hi = bootstrap_auc_ci((y == k).astype(int), proba[:, k], n_boot, seed)
-                metrics.append({**base, "class": m.classes[k], "averaging": "one-vs-rest", **pc, "auc_ci_low": lo,
-                                "auc_ci_high": hi, "n_pos": int((y == k).sum())})
+                metrics.append({**base, "class": m.classes[k], "averaging": "one-vs-rest", **pc,
+                                "auc_ci_low": lo, "auc_ci_high": hi, "n_pos": int((y == k).sum())})
         for k, c in enumerate(m.classes):
             preds.append(pd.DataFrame({"sample_id": ids, "target": m.target, "class": c,
                                        "probability": proba[:, k], "label": (y == k).astype(int)}))
-    cols = ["target", "family", "config_id", "cv_auc", "class", "averaging", "n", "n_pos", "auc", "auc_ci_low",
-            "auc_ci_high", "ap", "accuracy"]
+    cols = ["target", "family", "config_id", "cv_auc", "class", "averaging", "n", "n_pos", "auc",
+            "auc_ci_low", "auc_ci_high", "ap", "accuracy"]
     met = pd.DataFrame(metrics)
     met = met[cols] if len(met) else pd.DataFrame(columns=cols)
     pr = pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(

@@ -19,7 +19,8 @@ class ModelFamily:
     ``factory(**params)`` returns an unfitted estimator with ``fit``/``predict_proba``/``get_params``.
     ``grids`` maps a preset name (``paper``, ``fast``, ...) to a list of parameter dicts.
     ``multilabel``: the estimator accepts a 2-D 0/1 target matrix (one network for a radiomic group).
-    ``devices``: the devices it can use (``cpu``, ``cuda``); a ``device`` parameter is passed when not cpu-only.
+    ``devices``: the devices it can use (``cpu``, ``cuda``); a ``device`` parameter is passed when the
+    estimator has one.
     """
 
     name: str

@@ -38,6 +38,7 @@ def plugin_manager() -> pluggy.PluginManager:
     """Load every plugin registered under the ``radplug`` entry-point group (built-ins included)."""
     pm = pluggy.PluginManager("radplug")
     pm.add_hookspecs(RadplugSpec)
+    dists: dict[str, tuple[str, str]] = {}
     for ep in _entry_points():
         try:
             module = ep.load()
@@ -47,12 +48,17 @@ def plugin_manager() -> pluggy.PluginManager:
                 f"plugin '{ep.name}' (package {dist}, entry point {ep.value}) failed to load: "
                 f"{type(exc).__name__}: {exc}. Fix or uninstall that package (pip uninstall {dist})."
             ) from exc
-        pm.register(module, name=ep.name)
-        pm.radplug_dist = getattr(pm, "radplug_dist", {})  # type: ignore[attr-defined]
-        pm.radplug_dist[ep.name] = (  # type: ignore[attr-defined]
-            ep.dist.name if ep.dist else "?",
-            ep.dist.version if ep.dist else "?",
-        )
+        dist = ep.dist.name if ep.dist else "?"
+        try:
+            pm.register(module, name=ep.name)
+        except (pluggy.PluginValidationError, ValueError) as exc:
+            raise PluginError(
+                f"plugin '{ep.name}' (package {dist}, entry point {ep.value}) could not be registered: "
+                f"{exc}. Hook names must be radplug_model_families, radplug_geneset_sources or "
+                f"radplug_interpreters, and each plugin name must be unique."
+            ) from exc
+        dists[ep.name] = (dist, ep.dist.version if ep.dist else "?")
+    pm.radplug_dist = dists  # type: ignore[attr-defined]
     return pm
 
 
@@ -71,19 +77,25 @@ def provided(kind: str) -> list[Provided]:
     out: list[Provided] = []
     for impl in getattr(pm.hook, hook_name).get_hookimpls():
         plugin_name = pm.get_name(impl.plugin) or "?"
+        package, version = dists.get(plugin_name, ("?", "?"))
         try:
             records = impl.function() or []
         except Exception as exc:
             raise PluginError(
-                f"plugin '{plugin_name}' failed in {hook_name}(): {type(exc).__name__}: {exc}"
+                f"plugin '{plugin_name}' (package {package}) failed in {hook_name}(): "
+                f"{type(exc).__name__}: {exc}"
             ) from exc
+        if not isinstance(records, (list, tuple)):
+            raise PluginError(
+                f"plugin '{plugin_name}' (package {package}) returned {type(records).__name__} from "
+                f"{hook_name}(); expected a list of radplug.hookspecs.{record_type.__name__}"
+            )
         for rec in records:
             if not isinstance(rec, record_type):
                 raise PluginError(
-                    f"plugin '{plugin_name}' returned {type(rec).__name__} from {hook_name}(); "
-                    f"expected radplug.hookspecs.{record_type.__name__}"
+                    f"plugin '{plugin_name}' (package {package}) returned {type(rec).__name__} from "
+                    f"{hook_name}(); expected radplug.hookspecs.{record_type.__name__}"
                 )
-            package, version = dists.get(plugin_name, ("?", "?"))
             out.append(Provided(kind, rec, plugin_name, package, version))
     by_name: dict[str, list[Provided]] = {}
     for p in out:
@@ -99,14 +111,17 @@ def provided(kind: str) -> list[Provided]:
 
 
 def model_families() -> dict[str, ModelFamily]:
+    """Every model family, by name."""
     return {p.record.name: p.record for p in provided("model_family")}
 
 
 def geneset_sources() -> dict[str, GeneSetSource]:
+    """Every gene-set source, by name."""
     return {p.record.name: p.record for p in provided("geneset_source")}
 
 
 def interpreters() -> dict[str, Interpreter]:
+    """Every interpreter, by name."""
     return {p.record.name: p.record for p in provided("interpreter")}
 
 
@@ -122,6 +137,7 @@ def get_family(name: str) -> ModelFamily:
 
 
 def get_source(name: str) -> GeneSetSource:
+    """The gene-set source called ``name``; a clear error lists the available ones."""
     srcs = geneset_sources()
     if name not in srcs:
         raise PluginError(

@@ -28,7 +28,8 @@ def grid(family: str, preset: str) -> list[dict[str, Any]]:
     """The hyperparameter grid of ``family`` for ``preset``; a clear error lists the presets."""
     fam = get_family(family)
     if preset not in fam.grids:
-        raise ValueError(f"model family '{family}' has no grid preset '{preset}'; presets: {', '.join(fam.grids)}")
+        raise ValueError(f"model family '{family}' has no grid preset '{preset}'; "
+                         f"presets: {', '.join(fam.grids)}")
     return fam.grids[preset]
 
 
@@ -52,9 +53,11 @@ def plan_jobs(tasks: pd.DataFrame, families: list[str], preset: str, chunk_size:
             units += [f"target:{t}" for t in tasks["target"]]
         for unit in units:
             for c in range(n_chunks):
-                rows.append({"unit": unit, "family": fam_name, "preset": preset, "chunk": c, "n_chunks": n_chunks})
+                rows.append({"unit": unit, "family": fam_name, "preset": preset, "chunk": c,
+                             "n_chunks": n_chunks})
     jobs = pd.DataFrame(rows)
-    jobs.insert(0, "job_id", [f"{r.family}__{r.unit.replace(':', '-')}__c{r.chunk}" for r in jobs.itertuples()])
+    jobs.insert(0, "job_id", [f"{r.family}__{r.unit.replace(':', '-')}__c{r.chunk}"
+                              for r in jobs.itertuples()])
     return jobs
 
 
@@ -65,9 +68,63 @@ def unit_targets(unit: str, tasks: pd.DataFrame) -> list[str]:
     return [name]
 
 
+def _encode_unit(names: list[str], tgt: pd.DataFrame, train_ids: pd.Index,
+                 task_by_name: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(keep mask over training samples, code matrix samples x targets; -1 where unlabelled)."""
+    masks, codes = [], []
+    for t in names:
+        m, c = encode_target(tgt.loc[train_ids, t], json.loads(task_by_name.loc[t, "classes"]))
+        masks.append(m)
+        full = np.full(len(train_ids), -1)
+        full[m] = c
+        codes.append(full)
+    return np.logical_and.reduce(masks), np.stack(codes, axis=1)
+
+
+def _cv_rows(family: str, params: dict[str, Any], cid: str, unit: str, names: list[str], X: np.ndarray,
+             Y: np.ndarray, splits: list, seed: int, device: str, n_classes: list[int], cv_kind: str,
+             stack_folds: bool) -> list[dict[str, Any]]:
+    """Cross-validate one configuration; one row per (target, fold). ``Y`` is 1 column unless multilabel."""
+    multilabel = Y.shape[1] > 1
+    rows = []
+    if stack_folds and family == "mlp":
+        from radplug.models.stacked import stacked_fold_proba
+
+        probas = stacked_fold_proba(params, X, Y if multilabel else Y[:, 0], splits, seed, device)
+    else:
+        probas = []
+        for fold, (tr, va) in enumerate(splits):
+            pipe = make_pipeline(family, params, seed + fold, device)
+            pipe.fit(X[tr], Y[tr] if multilabel else Y[tr, 0])
+            proba = pipe.predict_proba(X[va])
+            probas.append(proba if multilabel else _align_proba(pipe, proba, n_classes[0]))
+    for fold, ((_, va), proba) in enumerate(zip(splits, probas, strict=True)):
+        for j, t in enumerate(names):
+            p = np.stack([1 - proba[:, j], proba[:, j]], axis=1) if multilabel else proba
+            s = task_scores(Y[va, j], p)
+            rows.append({"unit": unit, "family": family, "config_id": cid, "params": json.dumps(params),
+                         "target": t, "cv_kind": cv_kind, "fold": fold, "n_val": len(va), **s})
+    return rows
+
+
+def _best_config(rows: list[dict[str, Any]]) -> str:
+    """The configuration with the highest mean (over targets) of mean CV AUC, as :func:`select` chooses."""
+    df = pd.DataFrame(rows)
+    per = df.groupby(["config_id", "target"], sort=True)["auc"].mean().groupby("config_id").mean()
+    return str(per.fillna(-np.inf).idxmax())
+
+
 def run_job(unit: str, family: str, preset: str, chunk: int, n_chunks: int, expression: pd.DataFrame,
-            targets: pd.DataFrame, tasks: pd.DataFrame, folds: int, seed: int, device: str = "cpu") -> pd.DataFrame:
-    """Cross-validate one chunk of a family's grid on one unit; one row per (config, target, fold)."""
+            targets: pd.DataFrame, tasks: pd.DataFrame, folds: int, seed: int, device: str = "cpu",
+            feature_cv: bool = True, stack_folds: bool = False) -> pd.DataFrame:
+    """Cross-validate one chunk of a family's grid on one unit; one row per (config, target, fold).
+
+    ``group:`` units (multilabel families): every configuration of the chunk is cross-validated as one
+    multilabel network for the group (``cv_kind='group'``); with ``feature_cv`` the chunk's best
+    configuration is then cross-validated as one network per feature (``cv_kind='feature'``), which is
+    how the final per-feature model is trained, so its CV AUC is the estimate compared across families.
+    ``target:`` units give ``cv_kind='target'`` rows. ``stack_folds`` trains the mlp's CV folds at once
+    (:mod:`radplug.models.stacked`)."""
     configs = grid(family, preset)
     size = math.ceil(len(configs) / n_chunks)
     chosen = list(range(chunk * size, min(len(configs), (chunk + 1) * size)))
@@ -77,41 +134,32 @@ def run_job(unit: str, family: str, preset: str, chunk: int, n_chunks: int, expr
     if not names:
         raise ValueError(f"unit {unit} has no targets")
     task_by_name = tasks.set_index("target")
-    masks, codes = [], []
-    for t in names:
-        m, c = encode_target(tgt.loc[train_ids, t], json.loads(task_by_name.loc[t, "classes"]))
-        masks.append(m)
-        full = np.full(len(train_ids), -1)
-        full[m] = c
-        codes.append(full)
-    keep = np.logical_and.reduce(masks)
-    Y = np.stack(codes, axis=1)[keep]
+    n_classes = [len(json.loads(task_by_name.loc[t, "classes"])) for t in names]
+    keep, codes = _encode_unit(names, tgt, train_ids, task_by_name)
+    Y = codes[keep]
     X = expression.loc[train_ids[keep]].to_numpy(dtype=np.float32)
     multilabel = unit.startswith("group:")
     # stratify a group by its most imbalanced feature
     strat = Y[:, int(np.argmin([min(np.mean(c), 1 - np.mean(c)) for c in Y.T]))] if multilabel else Y[:, 0]
     splits = cv_splits(strat, folds, seed)
-    rows = []
+    rows: list[dict[str, Any]] = []
     start = time.time()
+    kind = "group" if multilabel else "target"
     for ci in chosen:
-        params = configs[ci]
         cid = config_id(family, preset, ci)
-        for fold, (tr, va) in enumerate(splits):
-            pipe = make_pipeline(family, params, seed + fold, device)
-            y_fit = Y[tr] if multilabel else Y[tr, 0]
-            pipe.fit(X[tr], y_fit)
-            proba = pipe.predict_proba(X[va])
-            for j, t in enumerate(names):
-                if multilabel:
-                    p = np.stack([1 - proba[:, j], proba[:, j]], axis=1)
-                    yv = Y[va, j]
-                else:
-                    p = _align_proba(pipe, proba, len(json.loads(task_by_name.loc[t, "classes"])))
-                    yv = Y[va, 0]
-                s = task_scores(yv, p)
-                rows.append({"unit": unit, "family": family, "config_id": cid, "params": json.dumps(params),
-                             "target": t, "fold": fold, "n_val": len(va), **s})
-            log.info("%s %s %s fold %d/%d done (%.0fs)", unit, family, cid, fold + 1, len(splits),
+        rows += _cv_rows(family, configs[ci], cid, unit, names, X, Y if multilabel else Y[:, :1], splits,
+                         seed, device, n_classes, kind, stack_folds)
+        log.info("%s %s %s: %d folds done (%.0fs)", unit, family, cid, len(splits), time.time() - start)
+    if multilabel and feature_cv and rows:
+        best = _best_config(rows)
+        params = configs[int(best.rsplit(".", 1)[1])]
+        for j, t in enumerate(names):
+            m = codes[:, j] >= 0
+            yj = codes[m, j][:, None]
+            Xj = expression.loc[train_ids[m]].to_numpy(np.float32)
+            rows += _cv_rows(family, params, best, unit, [t], Xj, yj, cv_splits(yj[:, 0], folds, seed), seed,
+                             device, [n_classes[j]], "feature", stack_folds)
+            log.info("%s %s %s: per-feature CV of %s done (%.0fs)", unit, family, best, t,
                      time.time() - start)
     return pd.DataFrame(rows)
 
@@ -129,17 +177,26 @@ def _align_proba(pipe, proba: np.ndarray, n_classes: int) -> np.ndarray:
 def select(cv: pd.DataFrame, families: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Summarise CV and pick, per target, the family and configuration with the highest mean CV AUC.
 
-    Group units choose one configuration per group (mean AUC over the group's features), which every
-    feature of the group then uses. Returns (cv_summary, selection)."""
-    summ = (cv.groupby(["unit", "family", "config_id", "params", "target"], sort=True)
+    Group units choose one configuration per group (mean over the group's features of the multilabel
+    network's CV AUC), which every feature of the group then uses; the estimate compared across families
+    is that configuration's per-feature CV AUC (``cv_kind='feature'`` rows) when present, otherwise the
+    multilabel network's. Returns (cv_summary, selection)."""
+    cv = cv.copy()
+    if "cv_kind" not in cv:
+        cv["cv_kind"] = np.where(cv["unit"].str.startswith("group:"), "group", "target")
+    summ = (cv.groupby(["unit", "family", "config_id", "params", "target", "cv_kind"], sort=True)
             .agg(auc_mean=("auc", "mean"), auc_sd=("auc", "std"), ap_mean=("ap", "mean"),
                  accuracy_mean=("accuracy", "mean"), n_folds=("fold", "nunique")).reset_index())
     cands = []
     for (unit, _family), g in summ.groupby(["unit", "family"], sort=True):
-        per_cfg = g.groupby("config_id")["auc_mean"].mean().fillna(-np.inf)
-        best = per_cfg.idxmax()
         if unit.startswith("group:"):
-            cands.append(g[g["config_id"] == best])
+            grp = g[g["cv_kind"] == "group"]
+            best = grp.groupby("config_id")["auc_mean"].mean().fillna(-np.inf).idxmax()
+            feat = g[(g["cv_kind"] == "feature") & (g["config_id"] == best)]
+            chosen = grp[grp["config_id"] == best]
+            if len(feat):
+                chosen = pd.concat([feat, chosen[~chosen["target"].isin(feat["target"])]])
+            cands.append(chosen)
         else:
             idx = g["auc_mean"].fillna(-np.inf).groupby(g["target"]).idxmax()
             cands.append(g.loc[idx.to_numpy()])

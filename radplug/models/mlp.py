@@ -55,7 +55,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, first_layer: int = 2000, n_layers: int = 3, activation: str = "relu",
                  dropout: float = 0.4, optimizer: str = "nadam", learning_rate: float | None = None,
-                 epochs: int = 500, patience: int = 200, batch_size: int = 10,
+                 weight_decay: float = 0.0, epochs: int = 500, patience: int = 200, batch_size: int = 10,
                  validation_fraction: float = 0.1, device: str = "auto", random_state: int | None = 0,
                  verbose: bool = False):
         self.first_layer = first_layer
@@ -64,6 +64,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.dropout = dropout
         self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
         self.epochs = epochs
         self.patience = patience
         self.batch_size = batch_size
@@ -76,12 +77,13 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     def _make_optimizer(self, params):
         import torch
 
+        wd = float(self.weight_decay)
         if self.optimizer == "nadam":
-            return torch.optim.NAdam(params, lr=self.learning_rate or 2e-3)
+            return torch.optim.NAdam(params, lr=self.learning_rate or 2e-3, weight_decay=wd)
         if self.optimizer == "adadelta":
-            return torch.optim.Adadelta(params, lr=self.learning_rate or 1.0)
+            return torch.optim.Adadelta(params, lr=self.learning_rate or 1.0, weight_decay=wd)
         if self.optimizer == "adam":
-            return torch.optim.Adam(params, lr=self.learning_rate or 1e-3)
+            return torch.optim.Adam(params, lr=self.learning_rate or 1e-3, weight_decay=wd)
         raise ValueError(f"optimizer must be nadam, adadelta or adam, got {self.optimizer!r}")
 
     def _encode_targets(self, y) -> np.ndarray:
@@ -105,12 +107,12 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         rng = np.random.default_rng(self.random_state)
         torch.manual_seed(int(rng.integers(2**31)))
         self.device_ = resolve_device(self.device)
-        n_out = 1 if self.task_ == "binary" else (t.shape[1] if self.task_ == "multilabel" else len(self.classes_))
+        n_out = {"binary": 1, "multilabel": t.shape[-1]}.get(self.task_, len(self.classes_))
         self.n_features_in_ = X.shape[1]
         net = build_network(X.shape[1], n_out, self.first_layer, self.n_layers, self.activation, self.dropout)
         net.to(self.device_)
         opt = self._make_optimizer(net.parameters())
-        loss_fn = (torch.nn.CrossEntropyLoss() if self.task_ == "multiclass" else torch.nn.BCEWithLogitsLoss())
+        loss_fn = torch.nn.CrossEntropyLoss() if self.task_ == "multiclass" else torch.nn.BCEWithLogitsLoss()
 
         order = rng.permutation(len(X))
         n_val = int(round(len(X) * self.validation_fraction)) if self.validation_fraction > 0 else 0

@@ -22,8 +22,8 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y):
-        self.svc_ = SVC(kernel=self.kernel, C=self.C, gamma=self.gamma, degree=self.degree, max_iter=self.max_iter,
-                        decision_function_shape="ovr", random_state=self.random_state)
+        self.svc_ = SVC(kernel=self.kernel, C=self.C, gamma=self.gamma, degree=self.degree,
+                        max_iter=self.max_iter, decision_function_shape="ovr", random_state=self.random_state)
         self.svc_.fit(X, y)
         self.classes_ = self.svc_.classes_
         self.n_features_in_ = self.svc_.n_features_in_

@@ -1,0 +1,166 @@
+"""Conformance check for model-family plugins: does a family honour the contract the pipeline relies on?
+
+``check_family(name)`` builds the family's estimator from its smallest grid preset and runs it on small
+synthetic data: grids are lists of parameter dicts the estimator accepts; ``fit``/``predict_proba`` shapes
+for binary, multiclass and (when declared) multilabel targets; probabilities in [0, 1] that sum to 1;
+identical predictions for the same ``random_state``; ``get_params``/``set_params`` round trip and
+``sklearn.base.clone``. ``radplug check-plugin FAMILY`` runs it from the command line.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from radplug.hookspecs import ModelFamily
+from radplug.plugins import get_family
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one conformance check."""
+
+    check: str
+    passed: bool
+    detail: str = ""
+
+
+def _data(task: str, seed: int, n: int = 48, p: int = 24) -> tuple[np.ndarray, np.ndarray]:
+    """Small standardized data with signal in the first features (binary, multiclass or multilabel)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p)).astype(np.float32)
+    if task == "binary":
+        y = (X[:, 0] + 0.5 * rng.normal(size=n) > 0).astype(int)
+    elif task == "multiclass":
+        y = np.arange(n) % 3
+        X[:, :3] += 2.0 * np.eye(3, dtype=np.float32)[y]
+    else:
+        Y = (X[:, :3] + 0.5 * rng.normal(size=(n, 3)) > 0).astype(int)
+        Y[:3] = [[0, 0, 0], [1, 1, 1], [0, 1, 0]]  # every label has both values
+        return X, Y
+    return X, y
+
+
+def smallest_preset(fam: ModelFamily) -> str:
+    """The preset to check with: ``fast`` when present, otherwise the smallest grid."""
+    if "fast" in fam.grids:
+        return "fast"
+    return min(fam.grids, key=lambda k: len(fam.grids[k]))
+
+
+def _make(fam: ModelFamily, params: dict[str, Any], seed: int):
+    est = fam.factory(**params)
+    extra = {}
+    names = est.get_params()
+    if "random_state" in names:
+        extra["random_state"] = seed
+    if "device" in names:
+        extra["device"] = "cpu"
+    return est.set_params(**extra) if extra else est
+
+
+def _check_proba(proba: Any, n: int, k: int) -> str:
+    """Empty string when ``proba`` is an (n, k) probability array, else what is wrong."""
+    if not isinstance(proba, np.ndarray):
+        return f"predict_proba returned {type(proba).__name__}, expected a numpy array"
+    if proba.shape != (n, k):
+        return f"predict_proba shape {proba.shape}, expected {(n, k)}"
+    if not np.all(np.isfinite(proba)) or proba.min() < -1e-6 or proba.max() > 1 + 1e-6:
+        return "predict_proba values outside [0, 1] or not finite"
+    return ""
+
+
+def check_family(name: str, seed: int = 0, preset: str | None = None) -> list[CheckResult]:
+    """Run every conformance check on family ``name``; one result per check (never raises for a failure)."""
+    fam = get_family(name)
+    results: list[CheckResult] = []
+
+    def run(check: str, fn: Callable[[], str]) -> None:
+        try:
+            problem = fn()
+        except Exception as exc:  # a failing plugin must be reported, not crash the checker
+            tb = traceback.extract_tb(exc.__traceback__)[-1]
+            problem = f"{type(exc).__name__}: {exc} (at {tb.filename}:{tb.lineno})"
+        results.append(CheckResult(check, not problem, problem))
+
+    preset = preset or smallest_preset(fam)
+
+    def grids() -> str:
+        if not fam.grids:
+            return "the family declares no grid preset"
+        for pname, cfgs in fam.grids.items():
+            if not isinstance(cfgs, list) or not cfgs or not all(isinstance(c, dict) for c in cfgs):
+                return f"grid preset '{pname}' is not a non-empty list of parameter dicts"
+            for i, cfg in enumerate(cfgs):
+                unknown = set(cfg) - set(fam.factory(**cfg).get_params())
+                if unknown:
+                    return f"grid preset '{pname}' config {i} sets unknown parameters {sorted(unknown)}"
+        return ""
+
+    run("grids", grids)
+    if preset not in fam.grids:
+        presets = ", ".join(fam.grids)
+        results.append(CheckResult("preset", False, f"no grid preset '{preset}'; presets: {presets}"))
+        return results
+    params = dict(fam.grids[preset][0])
+
+    def contract() -> str:
+        est = fam.factory(**params)
+        missing = [m for m in ("fit", "predict_proba", "get_params", "set_params") if not hasattr(est, m)]
+        return f"estimator lacks {', '.join(missing)}" if missing else ""
+
+    def params_roundtrip() -> str:
+        est = _make(fam, params, seed)
+        before = est.get_params(deep=False)
+        est.set_params(**before)
+        after = est.get_params(deep=False)
+        if before != after:
+            return f"set_params(**get_params()) changed the parameters: {before} -> {after}"
+        wrong = {k: v for k, v in params.items() if before.get(k) != v}
+        return f"get_params does not report the constructor arguments {wrong}" if wrong else ""
+
+    def clone_check() -> str:
+        from sklearn.base import clone
+
+        est = _make(fam, params, seed)
+        c = clone(est)
+        if c is est or c.get_params(deep=False) != est.get_params(deep=False):
+            return "sklearn.base.clone() did not return an equal, separate estimator"
+        return ""
+
+    def fit_task(task: str, k: int) -> Callable[[], str]:
+        def go() -> str:
+            X, y = _data(task, seed)
+            est = _make(fam, params, seed).fit(X[:36], y[:36])
+            problem = _check_proba(est.predict_proba(X[36:]), 12, k)
+            if problem:
+                return problem
+            p = est.predict_proba(X[36:])
+            if task != "multilabel" and not np.allclose(p.sum(axis=1), 1.0, atol=1e-5):
+                return "predict_proba rows do not sum to 1"
+            if task != "multilabel" and len(getattr(est, "classes_", [])) != k:
+                return f"classes_ has {len(getattr(est, 'classes_', []))} entries, expected {k}"
+            return ""
+        return go
+
+    def determinism() -> str:
+        X, y = _data("binary", seed)
+        p1 = _make(fam, params, seed).fit(X[:36], y[:36]).predict_proba(X[36:])
+        p2 = _make(fam, params, seed).fit(X[:36], y[:36]).predict_proba(X[36:])
+        if not np.allclose(p1, p2, atol=1e-6):
+            return f"two fits with the same seed differ (max |diff| {np.abs(p1 - p2).max():.2g})"
+        return ""
+
+    run("estimator contract (fit, predict_proba, get_params, set_params)", contract)
+    run("get_params/set_params round trip", params_roundtrip)
+    run("sklearn clone()", clone_check)
+    run("binary fit/predict_proba shape (n, 2)", fit_task("binary", 2))
+    run("multiclass fit/predict_proba shape (n, 3)", fit_task("multiclass", 3))
+    if fam.multilabel:
+        run("multilabel fit/predict_proba shape (n, 3)", fit_task("multilabel", 3))
+    run("determinism under a seed", determinism)
+    return results
