@@ -81,7 +81,7 @@ class MaskingEngine:
     literal zero-and-predict loop.
     """
 
-    def __init__(self, model: FinalModel, device: str = "cpu", memory_mb: int = 512,
+    def __init__(self, model: FinalModel, device: str = "cpu", memory_mb: float = 512,
                  threads: int | None = None):
         self.model = model
         self.device = device
@@ -137,7 +137,7 @@ class MaskingEngine:
         """Batches of set indices (ascending size) whose tensors fit in ``memory_mb``."""
         hidden = self._W.shape[0]
         widest_rest = max(self._widths[1:] + [1])
-        budget = self.memory_mb * 2**20 // 4                      # float32 elements
+        budget = int(self.memory_mb * 2**20 / 4)                     # float32 elements
         order = np.argsort(sizes, kind="stable")
         start = 0
         while start < len(order):
