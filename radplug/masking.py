@@ -9,6 +9,7 @@ fall back to the literal zero-and-predict loop.
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Iterator
@@ -34,35 +35,77 @@ def auc_rows(scores: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def ap_rows(scores: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Average precision of each row (step-wise, as scikit-learn's for untied scores)."""
+    """Average precision of each row, as scikit-learn's ``average_precision_score`` (tied scores form one
+    threshold: every positive in a tie group gets the precision at the end of the group)."""
     n_pos = int(y.sum())
     if n_pos == 0:
         return np.full(scores.shape[0], np.nan)
+    n = scores.shape[1]
     order = np.argsort(-scores, axis=1, kind="stable")
+    s = np.take_along_axis(scores, order, axis=1)
     hits = y[order]
     tp = np.cumsum(hits, axis=1)
-    precision = tp / np.arange(1, scores.shape[1] + 1)[None, :]
-    return (precision * hits).sum(axis=1) / n_pos
+    is_end = np.ones_like(s, dtype=bool)
+    is_end[:, :-1] = s[:, 1:] != s[:, :-1]
+    end_pos = np.where(is_end, np.arange(n)[None, :], n)
+    end_pos = np.minimum.accumulate(end_pos[:, ::-1], axis=1)[:, ::-1]
+    precision_end = np.take_along_axis(tp, end_pos, axis=1) / (end_pos + 1)
+    return (precision_end * hits).sum(axis=1) / n_pos
 
 
 # --------------------------------------------------------------------------- the engine
+def padded_index(sets: list[np.ndarray], pad: int) -> np.ndarray:
+    """(len(sets), max size) int64 matrix of each set's column indices, padded with ``pad`` (no Python
+    loop over sets: one concatenation and one scatter)."""
+    lens = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
+    out = np.full((len(sets), int(lens.max()) if len(sets) else 0), pad, dtype=np.int64)
+    if lens.sum():
+        flat = np.concatenate([np.asarray(s, dtype=np.int64) for s in sets])
+        rows = np.repeat(np.arange(len(sets)), lens)
+        cols = np.arange(len(flat)) - np.repeat(np.cumsum(lens) - lens, lens)
+        out[rows, cols] = flat
+    return out
+
+
 class MaskingEngine:
     """Masked predictions of one final model for many gene sets.
 
     ``probabilities(X, sets)`` returns (n_sets, n_patients, n_classes); ``sets`` are arrays of column
-    indices into ``model.genes``. ``device`` picks CPU or CUDA for networks; ``memory_mb`` bounds the
-    gathered first-layer weights of one batch.
+    indices into ``model.genes``. For networks whose first layer is linear (radplug's MLPs) the engine is
+    exact and fast: the first-layer pre-activation of a masked input is ``bias + Z[:, set] @ W[:, set].T``,
+    so each set only needs its own gathered columns; batches of sets (sorted by size, padded with a zero
+    column) go through one batched matrix product, then the rest of the network runs on all
+    (set x patient) rows of the batch at once. ``memory_mb`` bounds the tensors of one batch (gathered
+    weights and inputs, first-layer output, the widest later activation); ``device`` is ``cpu`` or
+    ``cuda``; ``threads`` sets PyTorch's CPU threads (None: leave as is). Other models fall back to the
+    literal zero-and-predict loop.
     """
 
-    def __init__(self, model: FinalModel, device: str = "cpu", memory_mb: int = 512):
+    def __init__(self, model: FinalModel, device: str = "cpu", memory_mb: float = 512,
+                 threads: int | None = None):
         self.model = model
         self.device = device
         self.memory_mb = memory_mb
         self.scaler = model.pipeline.named_steps["scale"]
         self.estimator = model.pipeline.named_steps["model"]
-        self.fast = hasattr(self.estimator, "network_")
+        self.fast = False
+        net = getattr(self.estimator, "network_", None)
+        if net is not None:
+            import torch
+
+            if threads:
+                torch.set_num_threads(int(threads))
+            first = net[0]
+            self.fast = isinstance(first, torch.nn.Linear)
+            if self.fast:
+                # the engine's own copy, float32, eval mode, on the device (the model stays untouched)
+                self._W = first.weight.detach().to(device=device, dtype=torch.float32)      # hidden x genes
+                self._b = first.bias.detach().to(device=device, dtype=torch.float32)
+                self._tail = copy.deepcopy(net[1:]).to(device=device, dtype=torch.float32).eval()
+                self._widths = [m.out_features for m in net if isinstance(m, torch.nn.Linear)]
 
     def standardize(self, X: np.ndarray) -> np.ndarray:
+        """Per-gene standardization fitted on the training cohort (masked genes become 0 = training mean)."""
         return self.scaler.transform(np.asarray(X, dtype=np.float32)).astype(np.float32)
 
     def _to_model_classes(self, p: np.ndarray) -> np.ndarray:
@@ -74,61 +117,59 @@ class MaskingEngine:
         out[..., est_classes] = p
         return out
 
+    def _predict_standardized(self, Z: np.ndarray) -> np.ndarray:
+        if hasattr(self.estimator, "forward_logits"):
+            return self.estimator.logits_to_proba(self.estimator.forward_logits(Z).astype(np.float64))
+        return self.estimator.predict_proba(Z)
+
     # literal reference: zero the other genes and run the whole model
     def literal_probabilities(self, X: np.ndarray, sets: list[np.ndarray]) -> np.ndarray:
+        """The definition: for each set, zero every other standardized gene and run the whole model."""
         Z = self.standardize(X)
         out = []
         for s in sets:
             Zm = np.zeros_like(Z)
             Zm[:, s] = Z[:, s]
             out.append(self._to_model_classes(self._predict_standardized(Zm)))
-        return np.stack(out)
+        return np.stack(out) if out else np.empty((0, Z.shape[0], len(self.model.classes)))
 
-    def _predict_standardized(self, Z: np.ndarray) -> np.ndarray:
-        if self.fast:
-            return self.estimator.logits_to_proba(self.estimator.forward_logits(Z).astype(np.float64))
-        return self.estimator.predict_proba(Z)
+    def _batches(self, sizes: np.ndarray, n: int) -> Iterator[np.ndarray]:
+        """Batches of set indices (ascending size) whose tensors fit in ``memory_mb``."""
+        hidden = self._W.shape[0]
+        widest_rest = max(self._widths[1:] + [1])
+        budget = int(self.memory_mb * 2**20 / 4)                     # float32 elements
+        order = np.argsort(sizes, kind="stable")
+        start = 0
+        while start < len(order):
+            kmax = np.maximum(sizes[order[start:]], 1)
+            # per-set cost if the batch ended at each candidate position (kmax is non-decreasing)
+            per_set = kmax * hidden + n * kmax + n * (2 * hidden + widest_rest)
+            count = np.arange(1, len(kmax) + 1)
+            fits = count * per_set <= budget
+            take = max(1, int(fits.sum()) if fits.all() else int(np.argmin(fits)))
+            yield order[start:start + take]
+            start += take
 
-    def _batches(self, sets: list[np.ndarray], hidden: int) -> Iterator[list[int]]:
-        order = np.argsort([len(s) for s in sets], kind="stable")
-        budget = self.memory_mb * 2**20
-        batch: list[int] = []
-        for i in order:
-            kmax = max(len(sets[j]) for j in batch + [i])
-            if batch and (len(batch) + 1) * kmax * hidden * 4 > budget:
-                yield batch
-                batch = []
-            batch.append(int(i))
-        if batch:
-            yield batch
-
-    def first_layer_contributions(self, Zin: np.ndarray, sets: list[np.ndarray]) -> Iterator[tuple[list[int], object]]:
-        """For batches of sets: sum over each set's genes g of Zin[:, g] * W[:, g] -> (batch, n, hidden)."""
+    def first_layer(self, Zin: np.ndarray, sets: list[np.ndarray]) -> Iterator[tuple[np.ndarray, object]]:
+        """Batches of sets: sum over the set's genes g of ``Zin[:, g] * W[:, g]``, (batch, n, hidden)."""
         import torch
 
-        net = self.estimator.network_
-        first = net[0]
-        W = first.weight.detach().to(self.device)                       # hidden x genes
-        hidden, n_genes = W.shape
-        Wt = torch.cat([W.T, torch.zeros(1, hidden, device=self.device)])   # pad row -> zero
-        Zt = torch.cat([torch.as_tensor(Zin, device=self.device),
-                        torch.zeros(Zin.shape[0], 1, device=self.device)], dim=1)
-        for batch in self._batches(sets, hidden):
-            kmax = max(len(sets[i]) for i in batch)
-            idx = torch.full((len(batch), kmax), n_genes, dtype=torch.long)
-            for r, i in enumerate(batch):
-                idx[r, : len(sets[i])] = torch.as_tensor(sets[i])
-            idx = idx.to(self.device)
-            Xg = Zt[:, idx].permute(1, 0, 2)                              # batch x n x kmax
-            Wg = Wt[idx]                                                  # batch x kmax x hidden
+        hidden, n_genes = self._W.shape
+        Wt = torch.cat([self._W.T, torch.zeros(1, hidden, device=self.device)])          # genes+1 x hidden
+        Zt = torch.cat([torch.as_tensor(np.ascontiguousarray(Zin, dtype=np.float32)).to(self.device),
+                        torch.zeros(Zin.shape[0], 1, device=self.device)], dim=1)        # n x genes+1
+        ZtT = Zt.T.contiguous()                                                          # genes+1 x n
+        sizes = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
+        for batch in self._batches(sizes, Zin.shape[0]):
+            idx = torch.from_numpy(padded_index([sets[i] for i in batch], n_genes)).to(self.device)
+            Xg = ZtT[idx].transpose(1, 2)                                    # batch x n x kmax
+            Wg = Wt[idx]                                                     # batch x kmax x hidden
             yield batch, torch.bmm(Xg, Wg)
 
-    def _rest(self, H1):
-        """Run the network after its first linear layer on (batch, n, hidden) pre-activations."""
-        net = self.estimator.network_.to(self.device)
+    def _rest(self, H1) -> np.ndarray:
+        """The network after its first linear layer on (batch, n, hidden) pre-activations; float64 out."""
         b, n, h = H1.shape
-        out = net[1:](H1.reshape(b * n, h))
-        return out.reshape(b, n, -1).double().cpu().numpy()
+        return self._tail(H1.reshape(b * n, h)).reshape(b, n, -1).double().cpu().numpy()
 
     def probabilities(self, X: np.ndarray, sets: list[np.ndarray]) -> np.ndarray:
         """Masked class probabilities, (n_sets, n_patients, n_classes)."""
@@ -138,17 +179,17 @@ class MaskingEngine:
 
         Z = self.standardize(X)
         out = np.empty((len(sets), Z.shape[0], len(self.model.classes)))
-        bias = self.estimator.network_[0].bias.detach().to(self.device)
-        with torch.no_grad():
-            self.estimator.network_.eval()
-            for batch, contrib in self.first_layer_contributions(Z, sets):
-                logits = self._rest(contrib + bias)
-                out[batch] = self._to_model_classes(self.estimator.logits_to_proba(logits))
-        self.estimator.network_.cpu()
+        with torch.inference_mode():
+            for batch, contrib in self.first_layer(Z, sets):
+                contrib += self._b
+                out[batch] = self._to_model_classes(self.estimator.logits_to_proba(self._rest(contrib)))
         return out
 
     def permuted_probabilities(self, X: np.ndarray, sets: list[np.ndarray], seed: int = 0) -> np.ndarray:
-        """Probabilities after shuffling each set's genes jointly across patients (permutation importance)."""
+        """Probabilities after shuffling each set's genes jointly across patients (permutation importance).
+
+        Exact for linear first layers too: the permuted input differs from the full one by ``D = Z[perm] - Z``
+        on the set's columns only, so the first layer is ``W Z + b + D[:, set] @ W[:, set].T``."""
         Z = self.standardize(X)
         perm = np.random.default_rng(seed).permutation(Z.shape[0])
         if not self.fast:
@@ -162,14 +203,11 @@ class MaskingEngine:
 
         D = Z[perm] - Z
         out = np.empty((len(sets), Z.shape[0], len(self.model.classes)))
-        net = self.estimator.network_
-        with torch.no_grad():
-            net.eval()
-            H_full = net[0](torch.as_tensor(Z).to(self.device))
-            for batch, contrib in self.first_layer_contributions(D, sets):
-                logits = self._rest(contrib + H_full[None])
-                out[batch] = self._to_model_classes(self.estimator.logits_to_proba(logits))
-        net.cpu()
+        with torch.inference_mode():
+            H_full = torch.as_tensor(Z).to(self.device) @ self._W.T + self._b
+            for batch, contrib in self.first_layer(D, sets):
+                contrib += H_full
+                out[batch] = self._to_model_classes(self.estimator.logits_to_proba(self._rest(contrib)))
         return out
 
 
@@ -199,26 +237,36 @@ def score_sets(proba: np.ndarray, y: np.ndarray, model: FinalModel) -> list[dict
     return rows
 
 
-def mask_model(model: FinalModel, expression: pd.DataFrame, targets: pd.DataFrame, members: dict[str, np.ndarray],
-               coverage: pd.DataFrame, source: str, n_random: int = 100, max_null_sizes: int = 25,
-               seed: int = 0, device: str = "cpu", cohorts: tuple[str, ...] = ("test", "train"),
-               null_cohorts: tuple[str, ...] = ("test",)) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Masking scores for every set of a source, and the size-matched random-set null distribution.
+def random_sets(n_genes: int, sizes: np.ndarray, n_random: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """``n_random`` random gene sets (column indices, without replacement) for each size in ``sizes``."""
+    out = []
+    for sz in sizes:
+        keys = rng.random((n_random, n_genes))
+        out.extend(np.argpartition(keys, int(sz) - 1, axis=1)[:, : int(sz)])
+    return out
 
-    ``members`` gives each set's column indices into ``model.genes``. The null draws ``n_random`` random
-    sets from the model's genes per size; when a source has more than ``max_null_sizes`` distinct set sizes,
-    sizes are grouped into that many quantile bins and each bin's median size is used.
+
+def mask_model(model: FinalModel, expression: pd.DataFrame, targets: pd.DataFrame,
+               members: dict[str, np.ndarray], coverage: pd.DataFrame, source: str, n_random: int = 100,
+               max_null_sizes: int = 25, seed: int = 0, device: str = "cpu",
+               cohorts: tuple[str, ...] = ("test", "train"), null_cohorts: tuple[str, ...] = ("test",),
+               threads: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Masking scores (AUC, AP and rank per cohort, class and set) for every set of a source, and the
+    size-matched random-set null distribution.
+
+    ``members`` gives each set's column indices into ``model.genes`` (all of them measured). The null draws
+    ``n_random`` random sets from the model's genes per size; when a source has more than ``max_null_sizes``
+    distinct set sizes, sizes are grouped into that many quantile bins and each bin's median size is used.
     """
     from radplug.binarize import encode_target
 
-    engine = MaskingEngine(model, device=device)
+    engine = MaskingEngine(model, device=device, threads=threads)
     names = list(members)
     sets = [members[s] for s in names]
     sizes = np.array([len(s) for s in sets])
     size_of_bin, bin_of_set = null_sizes(sizes, max_null_sizes)
     rng = np.random.default_rng(seed)
-    n_genes = len(model.genes)
-    null_sets = [rng.choice(n_genes, size=int(sz), replace=False) for sz in size_of_bin for _ in range(n_random)]
+    null_sets = random_sets(len(model.genes), size_of_bin, n_random, rng) if n_random > 0 else []
     null_size = np.repeat(size_of_bin, n_random)
     tgt = targets.set_index("sample_id")
     cov = coverage.set_index("gene_set")
@@ -228,21 +276,24 @@ def mask_model(model: FinalModel, expression: pd.DataFrame, targets: pd.DataFram
         mask, y = encode_target(tgt.loc[ids, model.target], model.classes)
         ids = ids[mask]
         if len(ids) < 4 or len(np.unique(y)) < 2:
-            log.warning("masking %s on %s: too few labelled samples or a single class; skipped", model.target, cohort)
+            log.warning("masking %s on %s: too few labelled samples or a single class; skipped",
+                        model.target, cohort)
             continue
         X = expression.loc[ids, model.genes].to_numpy(dtype=np.float32)
         t0 = time.time()
         proba = engine.probabilities(X, sets)
         t1 = time.time()
-        log.info("masked %d %s sets for %s on %s cohort in %.1fs (%.0f sets/s)", len(sets), source, model.target,
-                 cohort, t1 - t0, len(sets) / max(t1 - t0, 1e-9))
+        log.info("masked %d %s sets for %s on %s cohort in %.1fs (%.0f sets/s)", len(sets), source,
+                 model.target, cohort, t1 - t0, len(sets) / max(t1 - t0, 1e-9))
         for sc in score_sets(proba, y, model):
-            real_rows.append(pd.DataFrame({
+            part = pd.DataFrame({
                 "target": model.target, "family": model.family, "source": source, "cohort": cohort,
                 "class": sc["class"], "gene_set": names, "auc": sc["auc"], "ap": sc["ap"],
                 "n_genes": cov.loc[names, "n_genes"].to_numpy(), "n_present": sizes,
                 "coverage": cov.loc[names, "coverage"].to_numpy(), "null_size": size_of_bin[bin_of_set],
-                "n_patients": len(ids)}))
+                "n_patients": len(ids)})
+            part["rank"] = part["auc"].rank(ascending=False, method="min").astype("Int64")
+            real_rows.append(part)
         if n_random > 0 and cohort in null_cohorts:
             nproba = engine.probabilities(X, null_sets)
             for sc in score_sets(nproba, y, model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import logging
 import re
 import urllib.request
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from radplug.io import RadplugInputError
+
+log = logging.getLogger(__name__)
 
 
 def _open_text(path: str) -> str:
@@ -71,7 +74,8 @@ def read_gene_sets(path: str) -> pd.DataFrame:
         gene_col = cols.get("gene") or cols.get("symbol") or cols.get("gene_symbol")
         if not set_col or not gene_col:
             raise RadplugInputError(
-                f"{path}: a gene-set table needs columns 'set' (or gene_set) and 'gene'; found {list(df.columns)}"
+                f"{path}: a gene-set table needs columns 'set' (or gene_set) and 'gene'; "
+                f"found {list(df.columns)}"
             )
         out = df[[set_col, gene_col]].dropna()
         out.columns = ["gene_set", "gene"]
@@ -92,6 +96,35 @@ def release_from_name(path: str | None) -> str:
     return m.group(1) if m else "unknown"
 
 
+MSIGDB_RELEASES = "https://data.broadinstitute.org/gsea-msigdb/msigdb/release"
+_RELEASE = re.compile(r"^v?(\d+\.\d+(?:\.\d+)?(?:\.Hs)?)$")
+
+
+def msigdb_file(collection: str, release: str) -> str:
+    """File name of an MSigDB collection (``hallmark``, ``go_bp``, ``reactome``) for a release such as
+    ``7.0`` or ``2023.2.Hs`` (human symbols). GO BP is ``c5.bp`` up to 7.1 and ``c5.go.bp`` (GOBP_ names)
+    from 7.2 on."""
+    m = _RELEASE.match(release.strip())
+    if not m:
+        raise RadplugInputError(f"'{release}' is not an MSigDB release (e.g. 7.0, 7.5.1 or 2023.2.Hs)")
+    rel = m.group(1)
+    major, minor = (int(x) for x in rel.split(".")[:2])
+    prefix = {"hallmark": "h.all", "reactome": "c2.cp.reactome",
+              "go_bp": "c5.bp" if (major, minor) < (7, 2) else "c5.go.bp"}
+    if collection not in prefix:
+        raise RadplugInputError(f"unknown MSigDB collection '{collection}'; one of {', '.join(prefix)}")
+    return f"{prefix[collection]}.v{rel}.symbols.gmt"
+
+
+def resolve_msigdb(collection: str, spec: str) -> str:
+    """A path or URL as given, or, when ``spec`` is a release (``7.0``, ``v2023.2.Hs``), the Broad's
+    download URL of that collection and release."""
+    if _RELEASE.match(spec.strip()) and not Path(spec).exists():
+        m = _RELEASE.match(spec.strip())
+        return f"{MSIGDB_RELEASES}/{m.group(1)}/{msigdb_file(collection, m.group(1))}"
+    return spec
+
+
 @dataclass
 class PreparedGeneSets:
     """Gene sets restricted to a gene universe, with coverage and the sets dropped (and why)."""
@@ -103,24 +136,32 @@ class PreparedGeneSets:
 
 def prepare_gene_sets(long: pd.DataFrame, universe: list[str] | pd.Index, min_present: int = 5,
                       max_size: int = 500) -> PreparedGeneSets:
-    """Match symbols (case-insensitive) to ``universe``, keep sets of at most ``max_size`` genes with
-    at least ``min_present`` of them measured, and report coverage per set."""
-    universe = pd.Index(universe)
-    index = {g.upper(): i for i, g in enumerate(universe)}
-    members: dict[str, np.ndarray] = {}
-    cov_rows, drop_rows = [], []
-    for name, genes in long.groupby("gene_set", sort=True)["gene"]:
-        uniq = pd.unique(genes.astype(str))
-        present = sorted({index[g.upper()] for g in uniq if g.upper() in index})
-        row = {"gene_set": name, "n_genes": len(uniq), "n_present": len(present),
-               "coverage": len(present) / max(1, len(uniq))}
-        if len(uniq) > max_size:
-            drop_rows.append({**row, "reason": f"more than {max_size} genes"})
-        elif len(present) < min_present:
-            drop_rows.append({**row, "reason": f"fewer than {min_present} genes present in the expression data"})
-        else:
-            members[name] = np.asarray(present, dtype=np.int64)
-            cov_rows.append(row)
-    cov = pd.DataFrame(cov_rows, columns=["gene_set", "n_genes", "n_present", "coverage"])
-    dropped = pd.DataFrame(drop_rows, columns=["gene_set", "n_genes", "n_present", "coverage", "reason"])
+    """Match symbols (case-insensitive) to ``universe``, keep sets of at most ``max_size`` distinct genes
+    with at least ``min_present`` of them measured, and report coverage per set (genes in the set, genes
+    present, fraction) plus a table of the sets dropped and why. Vectorised: no loop over sets."""
+    universe = pd.Index(universe).astype(str)
+    index = pd.Series(np.arange(len(universe)), index=universe.str.upper())
+    index = index[~index.index.duplicated(keep="first")]
+    df = pd.DataFrame({"gene_set": long["gene_set"].astype(str).to_numpy(),
+                       "key": long["gene"].astype(str).str.strip().str.upper().to_numpy()})
+    df = df[df["key"] != ""].drop_duplicates()
+    df["col"] = df["key"].map(index)
+    stats = df.groupby("gene_set", sort=True).agg(n_genes=("key", "size"), n_present=("col", "count"))
+    stats["coverage"] = stats["n_present"] / stats["n_genes"].clip(lower=1)
+    reason = pd.Series("", index=stats.index, dtype=object)
+    reason[stats["n_present"] < min_present] = (f"fewer than {min_present} genes present in the "
+                                                "expression data")
+    reason[stats["n_genes"] > max_size] = f"more than {max_size} genes"
+    keep = reason == ""
+    cov = stats[keep].reset_index()[["gene_set", "n_genes", "n_present", "coverage"]]
+    dropped = stats[~keep].assign(reason=reason[~keep]).reset_index()[
+        ["gene_set", "n_genes", "n_present", "coverage", "reason"]]
+    hits = df[df["col"].notna() & df["gene_set"].isin(cov["gene_set"])]
+    hits = hits.assign(col=hits["col"].astype(np.int64)).sort_values(["gene_set", "col"])
+    bounds = np.cumsum(hits.groupby("gene_set", sort=True).size().to_numpy())[:-1]
+    cols = np.split(hits["col"].to_numpy(), bounds) if len(hits) else []
+    members = dict(zip(cov["gene_set"], cols, strict=True))
+    if len(dropped):
+        log.warning("%d of %d gene sets dropped: %s", len(dropped), len(dropped) + len(cov),
+                    "; ".join(f"{n} {r}" for r, n in dropped["reason"].value_counts().items()))
     return PreparedGeneSets(members, cov, dropped)

@@ -1,5 +1,9 @@
-"""Built-in gene-set sources. MSigDB files are read from a path or URL the user gives (MSigDB's
-license requires registration for download, so radplug does not fetch them by itself)."""
+"""Built-in gene-set sources: MSigDB Hallmark, GO biological process and Reactome (by release, from a local
+GMT or a URL) and custom signatures (GMT, CSV set,gene, or a plain gene list).
+
+Each loaded table carries ``attrs`` version, license and citation (``source_info``). A release given
+instead of a path (``msigdb_hallmark=7.0``) is fetched from the Broad's release URL; tests and pipelines
+should pass local files."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from functools import partial
 
 import pandas as pd
 
-from radplug.genesets import read_gene_sets, release_from_name
+from radplug.genesets import read_gene_sets, release_from_name, resolve_msigdb
 from radplug.hookspecs import GeneSetSource, hookimpl
 from radplug.io import RadplugInputError
 
@@ -19,10 +23,13 @@ MSIGDB_LICENSE = "CC BY 4.0 (MSigDB v6.0+, except KEGG, BioCarta and AAAS/STKE s
 def _load(source: str, prefixes: tuple[str, ...], path: str | None) -> pd.DataFrame:
     if not path:
         raise RadplugInputError(
-            f"gene-set source '{source}' needs a file or URL: pass --genesets {source}=PATH "
-            "(download the GMT from MSigDB after registering)"
+            f"gene-set source '{source}' needs a file, URL or MSigDB release: pass --genesets {source}=PATH "
+            f"(e.g. {source}=h.all.v7.0.symbols.gmt, or {source}=7.0 to download that release)"
         )
+    path = resolve_msigdb(source.removeprefix("msigdb_"), path)
     df = read_gene_sets(path)
+    if source == "msigdb_go_bp" and df["gene_set"].str.startswith("GOBP_").any():
+        df = df[df["gene_set"].str.startswith("GOBP_")].reset_index(drop=True)   # c5.go: drop GOCC_/GOMF_
     if prefixes:
         names = df["gene_set"].drop_duplicates()
         if not names.str.startswith(prefixes).any():
@@ -30,7 +37,7 @@ def _load(source: str, prefixes: tuple[str, ...], path: str | None) -> pd.DataFr
                 f"{path}: no set name starts with {' or '.join(prefixes)}: is this the right collection "
                 f"for source '{source}'?"
             )
-    df.attrs["version"] = release_from_name(path)
+    df.attrs.update(version=release_from_name(path), license=MSIGDB_LICENSE, citation=_CITATIONS[source])
     return df
 
 
@@ -38,20 +45,31 @@ def _custom(path: str | None) -> pd.DataFrame:
     if not path:
         raise RadplugInputError("gene-set source 'custom' needs a GMT, CSV (set,gene) or gene-list file")
     df = read_gene_sets(path)
-    df.attrs["version"] = "user-supplied"
+    df.attrs.update(version="user-supplied", license="as given by the user", citation="as given by the user")
     return df
+
+
+_CITATIONS = {
+    "msigdb_hallmark": MSIGDB_CITATION,
+    "msigdb_go_bp": MSIGDB_CITATION + "; The Gene Ontology Consortium, Nucleic Acids Res. 47:D330 (2019)",
+    "msigdb_reactome": MSIGDB_CITATION + "; Jassal B. et al., Nucleic Acids Res. 48:D498 (2020)",
+}
+
+
+def source_info(source: GeneSetSource, table: pd.DataFrame) -> dict[str, str]:
+    """Version, license and citation of a loaded table (the record's own values when not set)."""
+    return {k: str(table.attrs.get(k, getattr(source, k))) for k in ("version", "license", "citation")}
 
 
 SOURCES = [
     GeneSetSource("msigdb_hallmark", "by file (MSigDB release)", MSIGDB_LICENSE, MSIGDB_CITATION,
                   partial(_load, "msigdb_hallmark", ("HALLMARK_",)),
                   description="MSigDB Hallmark collection (h.all.*.symbols.gmt)"),
-    GeneSetSource("msigdb_go_bp", "by file (MSigDB release)", MSIGDB_LICENSE,
-                  MSIGDB_CITATION + "; The Gene Ontology Consortium, Nucleic Acids Res. (2019)",
+    GeneSetSource("msigdb_go_bp", "by file (MSigDB release)", MSIGDB_LICENSE, _CITATIONS["msigdb_go_bp"],
                   partial(_load, "msigdb_go_bp", ("GO_", "GOBP_")),
                   description="MSigDB C5 GO biological process (old GO_ or new GOBP_ names)"),
     GeneSetSource("msigdb_reactome", "by file (MSigDB release)", MSIGDB_LICENSE,
-                  MSIGDB_CITATION + "; Jassal B. et al., Nucleic Acids Res. 48:D498 (2020)",
+                  _CITATIONS["msigdb_reactome"],
                   partial(_load, "msigdb_reactome", ("REACTOME_",)),
                   description="MSigDB C2 canonical pathways, Reactome subset"),
     GeneSetSource("custom", "user-supplied", "as given by the user", "as given by the user", _custom,
