@@ -117,7 +117,8 @@ def test_validate_imputes_drops_and_rejects_infinite_values():
     expr.loc[ids[:20], "F"] = np.nan                  # missing in most training samples
     expr.loc["s3", "A"] = np.nan                      # one gap
     expr.loc[ids[25:], "B"] = np.nan                  # absent from the test cohort
-    labels = pd.DataFrame({"sample_id": ids, "cohort": ["train"] * 25 + ["test"] * 5, "source_cohort": "x",
+    labels = pd.DataFrame({"sample_id": ids, "cohort": ["train"] * 25 + ["test"] * 5,
+                           "source_cohort": ["tr"] * 25 + ["te"] * 5,
                            "histology": (["ADC", "SCC"] * 15)})
     feats = pd.DataFrame({"name": ["histology"], "kind": "clinical"})
     res = validate(expr, labels, feats)
@@ -158,7 +159,7 @@ def test_mlp_follows_the_estimator_contract_and_is_seeded():
 
 def test_cli_reports_bad_input_with_a_clear_message(tmp_path):
     sheet = tmp_path / "sheet.csv"
-    sheet.write_text("cohort,role,expression\nA,training,missing.csv\n")
+    sheet.write_text("cohort,role,expression,clinical\nA,training,missing.csv,clinical.csv\n")
     proc = subprocess.run([sys.executable, "-m", "radplug.cli", "ingest", "--samplesheet", str(sheet), "--outdir",
                            str(tmp_path / "out")], capture_output=True, text=True)
     assert proc.returncode == 2
