@@ -163,7 +163,7 @@ def test_cli_reports_bad_input_with_a_clear_message(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "radplug.cli", "ingest", "--samplesheet", str(sheet), "--outdir",
                            str(tmp_path / "out")], capture_output=True, text=True)
     assert proc.returncode == 2
-    assert "role must be train or test" in proc.stderr
+    assert "row 2, column 'role': role must be 'train' or 'test'" in proc.stderr
     assert not (tmp_path / "out").exists()
 
 
