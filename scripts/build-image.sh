@@ -93,7 +93,9 @@ host_ca="${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}"
 [ -s "$host_ca" ] && ca=(-v "$host_ca:/run/radplug-ca.crt:ro" --build-arg PIP_CERT=/run/radplug-ca.crt)
 podman build --network host \
   -v "$CACHE/wheels:/wheels:z" "${ca[@]}" \
-  --build-arg "RADPLUG_VERSION=$VERSION" --build-arg "RADPLUG_CONTENT_HASH=$HASH" \
+  --build-arg "RADPLUG_VERSION=$VERSION" --label "radplug.content-hash=$HASH" \
   -f "$CTX/$DOCKERFILE" -t "$IMAGE" "$CTX"
+got="$(podman image inspect "$IMAGE" --format '{{index .Labels "radplug.content-hash"}}')"
+[ "$got" = "$HASH" ] || die "$IMAGE was built but its radplug.content-hash label is '$got', not $HASH"
 size="$(podman image inspect "$IMAGE" --format '{{.Size}}')"
 say "built $IMAGE in $(( $(date +%s) - start )) s; size $(( size / 1000000 )) MB"
