@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from conftest import REPO, nextflow_command
 
-REPO = Path(__file__).resolve().parents[1]
 IMAGE = "localhost/radplug:0.1.0"
 COMPARED = ("evaluation/test_metrics.parquet", "masking/masking.parquet", "cv/cv_results.parquet")
 TOLERANCE = 1e-6
@@ -29,22 +29,11 @@ TOLERANCE = 1e-6
 
 # -- shared helpers ------------------------------------------------------------------------------------------
 
-def nextflow() -> str:
-    venv = Path(os.environ.get("VIRTUAL_ENV", "/nonexistent"))
-    for cand in (REPO / ".venv/bin/nextflow", venv / "bin/nextflow"):
-        if cand.exists():
-            return str(cand)
-    found = shutil.which("nextflow")
-    if found is None:
-        pytest.fail("nextflow not found: run ./setup.sh first")
-    return found
-
-
 def run_pipeline(launch_dir: Path, profile: str, timeout: int = 2400) -> Path:
     """Run ``nextflow run main.nf -profile PROFILE`` for real in ``launch_dir``; return its results dir."""
     launch_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "NXF_OFFLINE": "true", "NXF_ANSI_LOG": "false"}
-    cmd = [nextflow(), "run", str(REPO / "main.nf"), "-profile", profile, "--outdir", "results"]
+    cmd = [nextflow_command(), "run", str(REPO / "main.nf"), "-profile", profile, "--outdir", "results"]
     proc = subprocess.run(cmd, cwd=launch_dir, env=env, capture_output=True, text=True, timeout=timeout)
     log = (launch_dir / ".nextflow.log").read_text(errors="replace")[-3000:] if proc.returncode else ""
     assert proc.returncode == 0, (f"-profile {profile} failed:\n{proc.stdout[-4000:]}\n"

@@ -5,37 +5,26 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REPO, nextflow_command
 
-REPO = Path(__file__).resolve().parents[1]
 ENGINES = ("docker", "podman", "singularity", "apptainer")
 CPU_IMAGE = "localhost/radplug:0.1.0"
 GPU_IMAGE = "localhost/radplug-cuda:0.1.0"
 
 
-def nextflow() -> str:
-    venv = Path(os.environ.get("VIRTUAL_ENV", "/nonexistent"))
-    for cand in (REPO / ".venv/bin/nextflow", venv / "bin/nextflow"):
-        if cand.exists():
-            return str(cand)
-    found = shutil.which("nextflow")
-    if found is None:
-        pytest.fail("nextflow not found: run ./setup.sh first")
-    return found
 
 
 @cache
 def flat_config(profile: str) -> dict[str, str]:
     """``nextflow config -flat -profile PROFILE`` of the repository as a dict (values as printed)."""
     env = {**os.environ, "NXF_OFFLINE": "true", "NXF_ANSI_LOG": "false"}
-    proc = subprocess.run([nextflow(), "config", "-flat", "-profile", profile, str(REPO)],
+    proc = subprocess.run([nextflow_command(), "config", "-flat", "-profile", profile, str(REPO)],
                           capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, f"nextflow config -profile {profile} failed:\n{proc.stdout}\n{proc.stderr}"
     out = {}
@@ -123,7 +112,7 @@ def test_base_config_retries_an_out_of_memory_exit_with_more_memory(tmp_path):
     """A task killed with exit 137 (SIGKILL, as the OOM killer does) is retried once with twice the memory."""
     (tmp_path / "main.nf").write_text(RETRY_NF)
     env = {**os.environ, "NXF_OFFLINE": "true", "NXF_ANSI_LOG": "false"}
-    proc = subprocess.run([nextflow(), "run", "main.nf", "-c", str(REPO / "conf/base.config")], cwd=tmp_path,
+    proc = subprocess.run([nextflow_command(), "run", "main.nf", "-c", str(REPO / "conf/base.config")], cwd=tmp_path,
                           capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert re.search(r"attempt=2 memory=8\b", proc.stdout), proc.stdout
