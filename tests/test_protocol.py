@@ -152,3 +152,15 @@ def test_micro_auc_ci_resamples_patients() -> None:
     lo, hi = micro_auc_ci(y, noisy, 300, 0)
     assert 0.5 < lo < hi < 1.0
     assert micro_auc_ci(y, noisy, 300, 0) == (lo, hi)
+
+
+def test_run_job_with_stacked_folds(cohort: dict, glcm_search: pd.DataFrame) -> None:
+    """stack_folds=True trains the fold networks together; same rows, comparable CV AUC."""
+    e, t, k = cohort["expression"], cohort["targets"], cohort["tasks"]
+    stacked = run_job("target:GLCM_entrop2", "mlp", "fast", 0, 1, e, t, k, 3, 42, stack_folds=True)
+    assert list(stacked.columns) == list(glcm_search.columns)
+    assert len(stacked) == len(grid("mlp", "fast")) * 3 and set(stacked["cv_kind"]) == {"target"}
+    feat = glcm_search[(glcm_search["cv_kind"] == "feature") & (glcm_search["target"] == "GLCM_entrop2")]
+    same = stacked[stacked["config_id"] == feat["config_id"].iloc[0]]
+    assert same["auc"].mean() > 0.75
+    assert abs(same["auc"].mean() - feat["auc"].mean()) < 0.1
