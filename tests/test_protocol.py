@@ -1,0 +1,166 @@
+"""The paper's selection protocol on the simulated cohort (the -profile test cohort): SEARCH jobs planned per
+(unit, family, chunk), group networks choose the mlp configuration, per-feature CV of that configuration,
+comparators per feature, softmax networks for histology, selection by mean CV AUC, final fit, test metrics
+with bootstrap CIs. Real fits (PyTorch, scikit-learn) on the real simulate -> ingest -> validate -> binarize
+chain."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from radplug.final import evaluate, fit_final, micro_auc_ci
+from radplug.io import write_parquet
+from radplug.search import grid, plan_jobs, run_job, select
+
+REPO = Path(__file__).resolve().parents[1]
+FAMILIES = ["mlp", "enet", "svm", "rf", "gbt"]
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory) -> dict:
+    """The -profile test cohort (conf/test.config): 120 train / 60 test, 400 genes, signal 1.3, seed 42."""
+    from radplug.binarize import binarize
+    from radplug.ingest import ingest
+    from radplug.simulate import simulate_cohort, write_simulated
+    from radplug.validate import validate
+
+    out = tmp_path_factory.mktemp("sim")
+    sim = simulate_cohort(120, 60, 400, 24, 2, None, 1.3, 42)
+    write_simulated(sim, out, 42)
+    ing = ingest(out / "samplesheet.csv")
+    val = validate(ing.expression, ing.labels, ing.features, 0.2)
+    targets, tasks, _ = binarize(val.labels, val.features, 0.10, None)
+    return {"expression": val.expression, "targets": targets, "tasks": tasks, "truth": sim.ground_truth,
+            "dir": out}
+
+
+def test_plan_paper_grid_task_counts(cohort: dict, tmp_path: Path) -> None:
+    tasks = cohort["tasks"]
+    n_groups = tasks.loc[tasks["source"] == "radiomic", "group"].nunique()
+    n_clinical = int((tasks["source"] != "radiomic").sum())
+    jobs = plan_jobs(tasks, FAMILIES, "paper", 8)
+    per = jobs.groupby("family").size().to_dict()
+    sizes = {"mlp": 48, "enet": 100, "svm": 400, "rf": 120, "gbt": 150}
+    expected = {"mlp": (n_groups + n_clinical) * math.ceil(48 / 8)}
+    expected.update({f: len(tasks) * math.ceil(sizes[f] / 8) for f in FAMILIES if f != "mlp"})
+    assert per == expected
+    assert jobs["job_id"].is_unique
+    # every configuration of every family is covered exactly once per unit by the chunks
+    for (unit, fam), g in jobs.groupby(["unit", "family"]):
+        n = len(grid(fam, "paper"))
+        size = math.ceil(n / g["n_chunks"].iloc[0])
+        covered = sorted(i for c in g["chunk"] for i in range(c * size, min(n, (c + 1) * size)))
+        assert covered == list(range(n)), (unit, fam)
+    tasks_file = tmp_path / "tasks.parquet"
+    write_parquet(tasks, tasks_file, "test")
+    cmd = [sys.executable, "-m", "radplug.cli", "plan", "--tasks", str(tasks_file), "--grid", "paper",
+           "--chunk-size", "8", "--out", str(tmp_path / "jobs.csv")]
+    res = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+                         cwd=str(REPO))
+    assert res.returncode == 0, res.stderr
+    assert len(pd.read_csv(tmp_path / "jobs.csv")) == sum(expected.values())
+
+
+@pytest.fixture(scope="module")
+def glcm_search(cohort: dict) -> pd.DataFrame:
+    """SEARCH for the GLCM group: the mlp group network (fast grid) and enet per feature, 3-fold CV."""
+    e, t, k = cohort["expression"], cohort["targets"], cohort["tasks"]
+    glcm = list(k.loc[k["group"] == "GLCM", "target"])
+    parts = [run_job("group:GLCM", "mlp", "fast", 0, 1, e, t, k, 3, 42)]
+    parts += [run_job(f"target:{f}", "enet", "fast", 0, 1, e, t, k, 3, 42) for f in glcm]
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_group_network_chooses_config_then_per_feature_cv(cohort: dict, glcm_search: pd.DataFrame) -> None:
+    cv = glcm_search
+    tasks = cohort["tasks"]
+    glcm = set(tasks.loc[tasks["group"] == "GLCM", "target"])
+    mlp = cv[cv["family"] == "mlp"]
+    group = mlp[mlp["cv_kind"] == "group"]
+    feat = mlp[mlp["cv_kind"] == "feature"]
+    n_cfg = len(grid("mlp", "fast"))
+    assert len(group) == n_cfg * len(glcm) * 3 and set(group["target"]) == glcm
+    assert feat["config_id"].nunique() == 1 and len(feat) == len(glcm) * 3
+    per_cfg = group.groupby(["config_id", "target"])["auc"].mean().groupby("config_id").mean()
+    assert feat["config_id"].iloc[0] == per_cfg.idxmax()  # the group network's choice
+    summary, sel = select(cv, ["mlp", "enet"])
+    mlp_sel = sel[sel["family"] == "mlp"].set_index("target")
+    assert (mlp_sel["cv_kind"] == "feature").all()
+    feat_auc = feat.groupby("target")["auc"].mean()
+    assert np.allclose(mlp_sel.loc[feat_auc.index, "auc_mean"], feat_auc)
+    chosen = sel[sel["selected"]].set_index("target")
+    assert set(chosen.index) == glcm
+    for target in glcm:
+        cands = sel[sel["target"] == target]
+        assert chosen.loc[target, "auc_mean"] == cands["auc_mean"].max()
+    assert {"group", "feature", "target"} == set(summary["cv_kind"])
+
+
+def test_networks_competitive_on_planted_feature(cohort: dict, glcm_search: pd.DataFrame) -> None:
+    truth = cohort["truth"]
+    planted = set(truth["target"]) & set(glcm_search["target"])
+    assert planted, "the simulated cohort plants a GLCM feature"
+    _, sel = select(glcm_search, ["mlp", "enet"])
+    for target in planted:
+        s = sel[sel["target"] == target].set_index("family")["auc_mean"]
+        assert s["mlp"] > 0.75, s
+        assert s["mlp"] > s["enet"] - 0.1, s
+
+
+def test_final_fit_and_test_metrics_with_bootstrap_ci(cohort: dict, glcm_search: pd.DataFrame) -> None:
+    e, t, k = cohort["expression"], cohort["targets"], cohort["tasks"]
+    hist = run_job("target:histology", "mlp", "fast", 0, 1, e, t, k, 3, 42)
+    assert set(hist["cv_kind"]) == {"target"} and hist["auc"].between(0, 1).all()
+    _, sel = select(pd.concat([glcm_search, hist], ignore_index=True), ["mlp", "enet"])
+    models = [fit_final(target, sel, e, t, k, 42) for target in sorted(sel.loc[sel["selected"], "target"])]
+    hm = next(m for m in models if m.target == "histology")
+    assert hm.pipeline.named_steps["model"].task_ == "multiclass"  # softmax network
+    met, pred = evaluate(models, e, t, n_boot=200, seed=1)
+    h = met[met["target"] == "histology"].set_index("class")
+    assert set(h.index) == {"micro", "ADC", "SCC", "other"}
+    assert h.loc["micro", "averaging"] == "micro" and (h.drop("micro")["averaging"] == "one-vs-rest").all()
+    assert met["auc"].notna().all()
+    assert met["auc_ci_low"].notna().all() and met["auc_ci_high"].notna().all()
+    assert (met["auc_ci_low"] <= met["auc_ci_high"]).all()
+    assert met["auc_ci_low"].between(0, 1).all() and met["auc_ci_high"].between(0, 1).all()
+    assert ((met["auc_ci_high"] - met["auc_ci_low"]) > 0.01).all()  # 60 test patients: a real interval
+    n_test = int((t["cohort"] == "test").sum())
+    assert (met["n"] <= n_test).all()
+    hp = pred[pred["target"] == "histology"]
+    assert np.allclose(hp.groupby("sample_id")["probability"].sum(), 1, atol=1e-5)
+    acc = met.loc[met["averaging"] == "binary", "accuracy"]
+    assert acc.between(0, 1).all()
+    assert json.loads(k.set_index("target").loc["histology", "classes"]) == ["ADC", "SCC", "other"]
+
+
+def test_micro_auc_ci_resamples_patients() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 90)
+    perfect = np.eye(3)[y] * 0.8 + 0.2 / 3
+    assert micro_auc_ci(y, perfect, 200, 0) == (1.0, 1.0)
+    noisy = np.clip(perfect + rng.normal(scale=0.4, size=perfect.shape), 0.01, None)
+    noisy /= noisy.sum(axis=1, keepdims=True)
+    lo, hi = micro_auc_ci(y, noisy, 300, 0)
+    assert 0.5 < lo < hi < 1.0
+    assert micro_auc_ci(y, noisy, 300, 0) == (lo, hi)
+
+
+def test_run_job_with_stacked_folds(cohort: dict, glcm_search: pd.DataFrame) -> None:
+    """stack_folds=True trains the fold networks together; same rows, comparable CV AUC."""
+    e, t, k = cohort["expression"], cohort["targets"], cohort["tasks"]
+    stacked = run_job("target:GLCM_entrop2", "mlp", "fast", 0, 1, e, t, k, 3, 42, stack_folds=True)
+    assert list(stacked.columns) == list(glcm_search.columns)
+    assert len(stacked) == len(grid("mlp", "fast")) * 3 and set(stacked["cv_kind"]) == {"target"}
+    feat = glcm_search[(glcm_search["cv_kind"] == "feature") & (glcm_search["target"] == "GLCM_entrop2")]
+    same = stacked[stacked["config_id"] == feat["config_id"].iloc[0]]
+    assert same["auc"].mean() > 0.75
+    assert abs(same["auc"].mean() - feat["auc"].mean()) < 0.1
