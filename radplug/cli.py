@@ -87,7 +87,8 @@ def cmd_search(a: argparse.Namespace) -> None:
     from radplug.search import run_job
 
     res = run_job(a.unit, a.family, a.grid, a.chunk, a.n_chunks, read_expression(a.expression),
-                  read_parquet(a.targets), read_parquet(a.tasks), a.folds, a.seed, a.device)
+                  read_parquet(a.targets), read_parquet(a.tasks), a.folds, a.seed, a.device,
+                  stack_folds=a.stack_folds)
     write_parquet(res, a.out, "search", unit=a.unit, family=a.family, grid=a.grid, chunk=a.chunk, seed=a.seed)
 
 
@@ -206,7 +207,8 @@ def cmd_plugins(a: argparse.Namespace) -> None:
         print(json.dumps(rows, indent=2))
         return
     for kind in ("model_family", "geneset_source", "interpreter"):
-        print(f"{kind.replace('_', ' ')}s:")
+        print({"model_family": "model families:", "geneset_source": "gene-set sources:",
+               "interpreter": "interpreters:"}[kind])
         for r in (r for r in rows if r["kind"] == kind):
             print(f"  {r['name']:<18} {r['package']} {r['version']} [{r['plugin']}]  {r['summary']}")
 
@@ -311,6 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--folds", type=int, default=10)
     s.add_argument("--seed", type=int, default=42)
     s.add_argument("--device", default="cpu")
+    s.add_argument("--stack-folds", action="store_true",
+                   help="train the network's CV folds at once (stacked models; faster, same protocol)")
     s.set_defaults(func=cmd_search)
 
     s = sub.add_parser("select", help="pick the best family and configuration per target")

@@ -71,6 +71,8 @@ def _fig_cv(cv: pd.DataFrame, figs: Figures) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    if "cv_kind" in cv:   # group networks only choose hyperparameters; compare per-feature/target estimates
+        cv = cv[cv["cv_kind"] != "group"]
     fold = (cv.groupby(["target", "family", "config_id", "fold"])["auc"].mean().reset_index())
     best = (fold.groupby(["target", "family", "config_id"])["auc"].mean().reset_index()
             .sort_values("auc", ascending=False).drop_duplicates(["target", "family"]))

@@ -16,6 +16,7 @@ process SEARCH {
     """
     radplug-search --expression ${expression} --targets ${targets} --tasks ${tasks} --unit '${job.unit}' \\
         --family ${job.family} --grid ${job.preset} --chunk ${job.chunk} --n-chunks ${job.n_chunks} \\
-        --folds ${opts.folds} --seed ${opts.seed} --device ${opts.device} --out cv_${job.job_id}.parquet
+        --folds ${opts.folds} --seed ${opts.seed} --device ${opts.device} ${opts.stack_folds ? '--stack-folds' : ''} \
+        --out cv_${job.job_id}.parquet
     """
 }
