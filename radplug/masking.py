@@ -322,13 +322,22 @@ def null_sizes(sizes: np.ndarray, max_bins: int) -> tuple[np.ndarray, np.ndarray
 
 
 def significance(real: pd.DataFrame, null: pd.DataFrame) -> pd.DataFrame:
-    """p-values for masking AUCs against random gene sets of matched size, BH q-values and ranks.
+    """Empirical p-values for masking AUCs against random gene sets of matched size, BH q-values, ranks.
 
-    Per (source, target, cohort, class): ``p_size`` is the empirical p-value against the random sets of
-    the set's own size bin, (1 + #null >= observed) / (1 + #null). ``p_value`` pools every size bin after
-    standardizing each bin's null AUCs by its own mean and SD (and the observed AUC by its bin's), which
-    gives the resolution of all random sets together; ``q_value`` is Benjamini-Hochberg over ``p_value``
-    within the group. Cohorts without a null (e.g. training) get NaN p-values but still a rank.
+    Per (source, target, cohort, class):
+
+    - ``p_size``: against the random sets of the set's own size bin only,
+      ``(1 + #{null AUC >= observed}) / (1 + #null)``.
+    - ``p_value`` (the one ``q_value`` uses): every bin's null AUCs are standardized by that bin's mean and
+      SD and pooled; the observed AUC is standardized by the null mean and SD interpolated at the set's own
+      size (linear in log size between bin sizes, constant beyond them), then
+      ``(1 + #{pooled z >= observed z}) / (1 + #pooled)``. Pooling gives the resolution of all random sets
+      together (a p-value can go down to 1 / (1 + bins x n_random)); it assumes the standardized null has
+      the same shape at every size, which ``p_size`` lets you check.
+    - ``q_value``: Benjamini-Hochberg over ``p_value`` within the group (one source, target, cohort, class).
+    - ``rank``: 1 = highest AUC in the group.
+
+    Cohorts without a null (e.g. training) get NaN p-values but still a rank.
     """
     from radplug.metrics import benjamini_hochberg
 
@@ -339,27 +348,33 @@ def significance(real: pd.DataFrame, null: pd.DataFrame) -> pd.DataFrame:
         g = g.copy()
         nul = null_groups.get(key)
         p_size = np.full(len(g), np.nan)
-        z_obs = np.full(len(g), np.nan)
-        pooled: list[np.ndarray] = []
+        p = np.full(len(g), np.nan)
         n_null = 0
         if nul is not None:
-            for size, ng in nul.groupby("null_size"):
+            pooled: list[np.ndarray] = []
+            sizes, mus, sds = [], [], []
+            for size, ng in nul.groupby("null_size", sort=True):
                 vals = np.sort(ng["auc"].dropna().to_numpy())
                 if len(vals) < 2:
                     continue
                 mu, sd = vals.mean(), max(vals.std(ddof=1), 1e-9)
                 pooled.append((vals - mu) / sd)
+                sizes.append(float(size))
+                mus.append(mu)
+                sds.append(sd)
                 sel = (g["null_size"] == size).to_numpy()
                 if sel.any():
                     obs = g.loc[sel, "auc"].to_numpy()
                     p_size[sel] = (1 + len(vals) - np.searchsorted(vals, obs, side="left")) / (1 + len(vals))
-                    z_obs[sel] = (obs - mu) / sd
-        p = np.full(len(g), np.nan)
-        if pooled:
-            allz = np.sort(np.concatenate(pooled))
-            n_null = len(allz)
-            ok = ~np.isnan(z_obs)
-            p[ok] = (1 + n_null - np.searchsorted(allz, z_obs[ok] - 1e-12, side="left")) / (1 + n_null)
+            if pooled:
+                allz = np.sort(np.concatenate(pooled))
+                n_null = len(allz)
+                own = np.log(np.maximum(g["n_present"].to_numpy(dtype=float), 1))
+                mu_at = np.interp(own, np.log(sizes), mus)
+                sd_at = np.interp(own, np.log(sizes), sds)
+                z_obs = (g["auc"].to_numpy() - mu_at) / sd_at
+                ok = ~np.isnan(z_obs)
+                p[ok] = (1 + n_null - np.searchsorted(allz, z_obs[ok] - 1e-12, side="left")) / (1 + n_null)
         g["n_null"] = n_null
         g["p_size"] = p_size
         g["p_value"] = p
