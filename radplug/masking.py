@@ -67,6 +67,35 @@ def padded_index(sets: list[np.ndarray], pad: int) -> np.ndarray:
     return out
 
 
+def fold_network(net) -> list[tuple] | None:
+    """The network as a list of ops for inference: ``("linear", W, b)`` with any eval-mode BatchNorm1d that
+    follows a linear layer folded into it, ``("act", in-place function)``; dropout is skipped (identity in
+    eval mode). None when the network holds a layer type this does not know."""
+    import torch
+    from torch import nn
+
+    acts = {nn.ReLU: torch.relu_, nn.Sigmoid: torch.sigmoid_, nn.Tanh: torch.tanh_}
+    ops: list[list] = []
+    for m in net:
+        if isinstance(m, nn.Linear):
+            bias = m.bias.detach() if m.bias is not None else torch.zeros(m.out_features)
+            ops.append(["linear", m.weight.detach().clone(), bias.clone()])
+        elif isinstance(m, nn.BatchNorm1d) and ops and ops[-1][0] == "linear" and m.running_mean is not None:
+            scale = 1.0 / torch.sqrt(m.running_var.detach() + m.eps)
+            shift = -m.running_mean.detach() * scale
+            if m.weight is not None:
+                scale, shift = scale * m.weight.detach(), shift * m.weight.detach() + m.bias.detach()
+            ops[-1][1] = ops[-1][1] * scale[:, None]
+            ops[-1][2] = ops[-1][2] * scale + shift
+        elif type(m) in acts:
+            ops.append(["act", acts[type(m)]])
+        elif isinstance(m, nn.Dropout):
+            continue
+        else:
+            return None
+    return [tuple(o) for o in ops] if ops and ops[0][0] == "linear" else None
+
+
 class MaskingEngine:
     """Masked predictions of one final model for many gene sets.
 
@@ -98,10 +127,21 @@ class MaskingEngine:
             first = net[0]
             self.fast = isinstance(first, torch.nn.Linear)
             if self.fast:
-                # the engine's own copy, float32, eval mode, on the device (the model stays untouched)
-                self._W = first.weight.detach().to(device=device, dtype=torch.float32)      # hidden x genes
-                self._b = first.bias.detach().to(device=device, dtype=torch.float32)
-                self._tail = copy.deepcopy(net[1:]).to(device=device, dtype=torch.float32).eval()
+                # the engine's own float32 copy on the device (the model stays untouched); eval-mode batch
+                # norm folded into the linear layer before it, dropout dropped (identity in eval mode)
+                ops = fold_network(net)
+                if ops is None:      # unknown layer types: keep the modules as they are
+                    ops = [("linear", first.weight.detach().clone(), first.bias.detach().clone()),
+                           ("module", copy.deepcopy(net[1:]).eval())]
+                f32 = {"device": device, "dtype": torch.float32}
+                self._W = ops[0][1].to(**f32).contiguous()                     # hidden x genes
+                self._b = ops[0][2].to(**f32)
+                self._ops = []
+                for kind, *rest in ops[1:]:
+                    if kind == "linear":
+                        self._ops.append((kind, rest[0].to(**f32), rest[1].to(**f32)))
+                    else:
+                        self._ops.append((kind, rest[0].to(**f32) if kind == "module" else rest[0]))
                 self._widths = [m.out_features for m in net if isinstance(m, torch.nn.Linear)]
 
     def standardize(self, X: np.ndarray) -> np.ndarray:
@@ -168,8 +208,13 @@ class MaskingEngine:
 
     def _rest(self, H1) -> np.ndarray:
         """The network after its first linear layer on (batch, n, hidden) pre-activations; float64 out."""
+        import torch
+
         b, n, h = H1.shape
-        return self._tail(H1.reshape(b * n, h)).reshape(b, n, -1).double().cpu().numpy()
+        x = H1.reshape(b * n, h)
+        for op in self._ops:
+            x = torch.addmm(op[2], x, op[1].T) if op[0] == "linear" else op[1](x)
+        return x.reshape(b, n, -1).double().cpu().numpy()
 
     def probabilities(self, X: np.ndarray, sets: list[np.ndarray]) -> np.ndarray:
         """Masked class probabilities, (n_sets, n_patients, n_classes)."""
