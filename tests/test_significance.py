@@ -121,6 +121,8 @@ def test_planted_sets_are_significant(simulated_significance):
         if hit.empty:
             continue                                   # a radiomic target not trained in this test
         checked += 1
+        print(f"planted {row.gene_set} for {row.target}/{row._2}: AUC {hit['auc'].iloc[0]:.3f}, "
+              f"p {hit['p_value'].iloc[0]:.2g}, q {hit['q_value'].iloc[0]:.2g}, rank {hit['rank'].iloc[0]}")
         assert hit["q_value"].iloc[0] < 0.05, hit.to_dict("records")
         assert hit["rank"].iloc[0] == 1
     assert checked == 4
