@@ -137,7 +137,7 @@ def _parse_sources(specs: list[str]) -> list[tuple[str, str | None]]:
 
 def cmd_mask(a: argparse.Namespace) -> None:
     from radplug.final import load_model
-    from radplug.genesets import prepare_gene_sets
+    from radplug.genesets import prepare_gene_sets, source_info
     from radplug.interpret import permutation_importance
     from radplug.masking import mask_model
     from radplug.plugins import get_source
@@ -157,8 +157,10 @@ def cmd_mask(a: argparse.Namespace) -> None:
             continue
         real, null = mask_model(model, expression, targets, prep.members, prep.coverage, name, a.n_random,
                                 a.max_null_sizes, a.seed, a.device)
-        real["source_version"] = long.attrs.get("version", src.version)
-        write_parquet(real, out / f"{stem}.masking.parquet", "mask", source=name, n_random=a.n_random)
+        info = source_info(src, long)
+        real["source_version"] = info["version"]
+        write_parquet(real, out / f"{stem}.masking.parquet", "mask", source=name, n_random=a.n_random,
+                      source_license=info["license"], source_citation=info["citation"])
         write_parquet(null, out / f"{stem}.null.parquet", "mask", source=name, n_random=a.n_random)
         if "permutation" in _csv_list(a.interpreters):
             perm = permutation_importance(model, expression, targets, prep.members, name, a.seed,
@@ -185,6 +187,14 @@ def cmd_significance(a: argparse.Namespace) -> None:
                     tab = tab.drop_duplicates(["source", "gene_set"])
                 write_parquet(tab, out / f"geneset_{kind}.parquet" if kind != "permutation"
                               else out / "permutation.parquet", "significance")
+
+
+def cmd_modules(a: argparse.Namespace) -> None:
+    from radplug.modules_compare import compare_modules, read_modules
+
+    res = compare_modules(read_parquet(a.masking), read_modules(a.modules), tuple(_csv_list(a.cohorts)))
+    write_parquet(res, Path(a.outdir) / "module_comparison.parquet", "modules", modules=str(a.modules))
+    log.info("module comparison: %d rows, %d matched", len(res), int((res["status"] == "ok").sum()))
 
 
 def cmd_report(a: argparse.Namespace) -> None:
@@ -361,6 +371,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--permutation", nargs="*", default=[])
     s.add_argument("--outdir", required=True)
     s.set_defaults(func=cmd_significance)
+
+    s = sub.add_parser("modules", help="masking AUC and rank of published modules' pathways")
+    s.add_argument("--masking", required=True, help="masking.parquet written by the significance step")
+    s.add_argument("--modules", required=True, help="CSV/TSV with columns module, feature, pathway")
+    s.add_argument("--cohorts", default="test", help="comma-separated cohorts to report (default: test)")
+    s.add_argument("--outdir", required=True)
+    s.set_defaults(func=cmd_modules)
 
     s = sub.add_parser("report", help="(re)build the HTML report from a finished results folder")
     s.add_argument("results", help="the pipeline's --outdir")

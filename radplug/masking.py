@@ -67,6 +67,35 @@ def padded_index(sets: list[np.ndarray], pad: int) -> np.ndarray:
     return out
 
 
+def fold_network(net) -> list[tuple] | None:
+    """The network as a list of ops for inference: ``("linear", W, b)`` with any eval-mode BatchNorm1d that
+    follows a linear layer folded into it, ``("act", in-place function)``; dropout is skipped (identity in
+    eval mode). None when the network holds a layer type this does not know."""
+    import torch
+    from torch import nn
+
+    acts = {nn.ReLU: torch.relu_, nn.Sigmoid: torch.sigmoid_, nn.Tanh: torch.tanh_}
+    ops: list[list] = []
+    for m in net:
+        if isinstance(m, nn.Linear):
+            bias = m.bias.detach() if m.bias is not None else torch.zeros(m.out_features)
+            ops.append(["linear", m.weight.detach().clone(), bias.clone()])
+        elif isinstance(m, nn.BatchNorm1d) and ops and ops[-1][0] == "linear" and m.running_mean is not None:
+            scale = 1.0 / torch.sqrt(m.running_var.detach() + m.eps)
+            shift = -m.running_mean.detach() * scale
+            if m.weight is not None:
+                scale, shift = scale * m.weight.detach(), shift * m.weight.detach() + m.bias.detach()
+            ops[-1][1] = ops[-1][1] * scale[:, None]
+            ops[-1][2] = ops[-1][2] * scale + shift
+        elif type(m) in acts:
+            ops.append(["act", acts[type(m)]])
+        elif isinstance(m, nn.Dropout):
+            continue
+        else:
+            return None
+    return [tuple(o) for o in ops] if ops and ops[0][0] == "linear" else None
+
+
 class MaskingEngine:
     """Masked predictions of one final model for many gene sets.
 
@@ -98,10 +127,21 @@ class MaskingEngine:
             first = net[0]
             self.fast = isinstance(first, torch.nn.Linear)
             if self.fast:
-                # the engine's own copy, float32, eval mode, on the device (the model stays untouched)
-                self._W = first.weight.detach().to(device=device, dtype=torch.float32)      # hidden x genes
-                self._b = first.bias.detach().to(device=device, dtype=torch.float32)
-                self._tail = copy.deepcopy(net[1:]).to(device=device, dtype=torch.float32).eval()
+                # the engine's own float32 copy on the device (the model stays untouched); eval-mode batch
+                # norm folded into the linear layer before it, dropout dropped (identity in eval mode)
+                ops = fold_network(net)
+                if ops is None:      # unknown layer types: keep the modules as they are
+                    ops = [("linear", first.weight.detach().clone(), first.bias.detach().clone()),
+                           ("module", copy.deepcopy(net[1:]).eval())]
+                f32 = {"device": device, "dtype": torch.float32}
+                self._W = ops[0][1].to(**f32).contiguous()                     # hidden x genes
+                self._b = ops[0][2].to(**f32)
+                self._ops = []
+                for kind, *rest in ops[1:]:
+                    if kind == "linear":
+                        self._ops.append((kind, rest[0].to(**f32), rest[1].to(**f32)))
+                    else:
+                        self._ops.append((kind, rest[0].to(**f32) if kind == "module" else rest[0]))
                 self._widths = [m.out_features for m in net if isinstance(m, torch.nn.Linear)]
 
     def standardize(self, X: np.ndarray) -> np.ndarray:
@@ -168,8 +208,13 @@ class MaskingEngine:
 
     def _rest(self, H1) -> np.ndarray:
         """The network after its first linear layer on (batch, n, hidden) pre-activations; float64 out."""
+        import torch
+
         b, n, h = H1.shape
-        return self._tail(H1.reshape(b * n, h)).reshape(b, n, -1).double().cpu().numpy()
+        x = H1.reshape(b * n, h)
+        for op in self._ops:
+            x = torch.addmm(op[2], x, op[1].T) if op[0] == "linear" else op[1](x)
+        return x.reshape(b, n, -1).double().cpu().numpy()
 
     def probabilities(self, X: np.ndarray, sets: list[np.ndarray]) -> np.ndarray:
         """Masked class probabilities, (n_sets, n_patients, n_classes)."""
@@ -322,13 +367,22 @@ def null_sizes(sizes: np.ndarray, max_bins: int) -> tuple[np.ndarray, np.ndarray
 
 
 def significance(real: pd.DataFrame, null: pd.DataFrame) -> pd.DataFrame:
-    """p-values for masking AUCs against random gene sets of matched size, BH q-values and ranks.
+    """Empirical p-values for masking AUCs against random gene sets of matched size, BH q-values, ranks.
 
-    Per (source, target, cohort, class): ``p_size`` is the empirical p-value against the random sets of
-    the set's own size bin, (1 + #null >= observed) / (1 + #null). ``p_value`` pools every size bin after
-    standardizing each bin's null AUCs by its own mean and SD (and the observed AUC by its bin's), which
-    gives the resolution of all random sets together; ``q_value`` is Benjamini-Hochberg over ``p_value``
-    within the group. Cohorts without a null (e.g. training) get NaN p-values but still a rank.
+    Per (source, target, cohort, class):
+
+    - ``p_size``: against the random sets of the set's own size bin only,
+      ``(1 + #{null AUC >= observed}) / (1 + #null)``.
+    - ``p_value`` (the one ``q_value`` uses): every bin's null AUCs are standardized by that bin's mean and
+      SD and pooled; the observed AUC is standardized by the null mean and SD interpolated at the set's own
+      size (linear in log size between bin sizes, constant beyond them), then
+      ``(1 + #{pooled z >= observed z}) / (1 + #pooled)``. Pooling gives the resolution of all random sets
+      together (a p-value can go down to 1 / (1 + bins x n_random)); it assumes the standardized null has
+      the same shape at every size, which ``p_size`` lets you check.
+    - ``q_value``: Benjamini-Hochberg over ``p_value`` within the group (one source, target, cohort, class).
+    - ``rank``: 1 = highest AUC in the group.
+
+    Cohorts without a null (e.g. training) get NaN p-values but still a rank.
     """
     from radplug.metrics import benjamini_hochberg
 
@@ -339,27 +393,33 @@ def significance(real: pd.DataFrame, null: pd.DataFrame) -> pd.DataFrame:
         g = g.copy()
         nul = null_groups.get(key)
         p_size = np.full(len(g), np.nan)
-        z_obs = np.full(len(g), np.nan)
-        pooled: list[np.ndarray] = []
+        p = np.full(len(g), np.nan)
         n_null = 0
         if nul is not None:
-            for size, ng in nul.groupby("null_size"):
+            pooled: list[np.ndarray] = []
+            sizes, mus, sds = [], [], []
+            for size, ng in nul.groupby("null_size", sort=True):
                 vals = np.sort(ng["auc"].dropna().to_numpy())
                 if len(vals) < 2:
                     continue
                 mu, sd = vals.mean(), max(vals.std(ddof=1), 1e-9)
                 pooled.append((vals - mu) / sd)
+                sizes.append(float(size))
+                mus.append(mu)
+                sds.append(sd)
                 sel = (g["null_size"] == size).to_numpy()
                 if sel.any():
                     obs = g.loc[sel, "auc"].to_numpy()
                     p_size[sel] = (1 + len(vals) - np.searchsorted(vals, obs, side="left")) / (1 + len(vals))
-                    z_obs[sel] = (obs - mu) / sd
-        p = np.full(len(g), np.nan)
-        if pooled:
-            allz = np.sort(np.concatenate(pooled))
-            n_null = len(allz)
-            ok = ~np.isnan(z_obs)
-            p[ok] = (1 + n_null - np.searchsorted(allz, z_obs[ok] - 1e-12, side="left")) / (1 + n_null)
+            if pooled:
+                allz = np.sort(np.concatenate(pooled))
+                n_null = len(allz)
+                own = np.log(np.maximum(g["n_present"].to_numpy(dtype=float), 1))
+                mu_at = np.interp(own, np.log(sizes), mus)
+                sd_at = np.interp(own, np.log(sizes), sds)
+                z_obs = (g["auc"].to_numpy() - mu_at) / sd_at
+                ok = ~np.isnan(z_obs)
+                p[ok] = (1 + n_null - np.searchsorted(allz, z_obs[ok] - 1e-12, side="left")) / (1 + n_null)
         g["n_null"] = n_null
         g["p_size"] = p_size
         g["p_value"] = p

@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from radplug.genesets import msigdb_file, prepare_gene_sets, read_gene_sets, resolve_msigdb
-from radplug.genesets.builtin import source_info
+from radplug.genesets import msigdb_file, prepare_gene_sets, read_gene_sets, resolve_msigdb, source_info
 from radplug.io import RadplugInputError
 from radplug.plugins import get_source
 

@@ -111,7 +111,8 @@ workflow RADPLUG {
          [min_set_size: params.min_set_size, max_set_size: params.max_set_size, n_random: params.mask_n_random,
           null_bins: params.mask_null_bins, interpreters: params.interpreters, seed: seed, device: params.device])
     SIGNIFICANCE(MASK.out.masking.collect(), MASK.out.null_dist.collect(), MASK.out.coverage.collect(),
-                 MASK.out.dropped.collect(), MASK.out.permutation.collect().ifEmpty([]))
+                 MASK.out.dropped.collect(), MASK.out.permutation.collect().ifEmpty([]),
+                 optionalFile(params.modules))
 
     // ---- report
     ch_data = VALIDATE.out.expression.mix(VALIDATE.out.labels, VALIDATE.out.report, BINARIZE.out.targets,

@@ -125,6 +125,11 @@ def resolve_msigdb(collection: str, spec: str) -> str:
     return spec
 
 
+def source_info(source, table: pd.DataFrame) -> dict[str, str]:
+    """Version, license and citation of a loaded gene-set table (its attrs, else the source record's)."""
+    return {k: str(table.attrs.get(k, getattr(source, k))) for k in ("version", "license", "citation")}
+
+
 @dataclass
 class PreparedGeneSets:
     """Gene sets restricted to a gene universe, with coverage and the sets dropped (and why)."""

@@ -56,11 +56,6 @@ _CITATIONS = {
 }
 
 
-def source_info(source: GeneSetSource, table: pd.DataFrame) -> dict[str, str]:
-    """Version, license and citation of a loaded table (the record's own values when not set)."""
-    return {k: str(table.attrs.get(k, getattr(source, k))) for k in ("version", "license", "citation")}
-
-
 SOURCES = [
     GeneSetSource("msigdb_hallmark", "by file (MSigDB release)", MSIGDB_LICENSE, MSIGDB_CITATION,
                   partial(_load, "msigdb_hallmark", ("HALLMARK_",)),

@@ -7,14 +7,17 @@ process SIGNIFICANCE {
     path(coverage, stageAs: 'in/coverage/*')
     path(dropped, stageAs: 'in/dropped/*')
     path(permutation, stageAs: 'in/permutation/*')
+    path(modules, stageAs: 'in/modules/*')
 
     output:
     path("masking/*.parquet"), emit: tables
 
     script:
     def perm = permutation ? "--permutation in/permutation/*" : ''
+    def compare = modules ? "radplug-modules --masking masking/masking.parquet --modules ${modules} --outdir masking" : ''
     """
     radplug-significance --masking in/masking/* --null in/null/* --coverage in/coverage/* \\
         --dropped in/dropped/* ${perm} --outdir masking
+    ${compare}
     """
 }

@@ -1,0 +1,128 @@
+"""Module comparison (published radiogenomic modules vs masking ranks): matching, ranks, statuses, the
+`radplug modules` command on real Reactome names, and the pipeline wiring (`--modules`, MASK fan-out per
+model x gene-set source) with a real Nextflow run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from radplug.cli import main
+from radplug.genesets import read_gene_sets
+from radplug.io import RadplugInputError, read_parquet, read_provenance, write_parquet
+from radplug.modules_compare import compare_modules, pathway_key, read_modules
+
+REPO = Path(__file__).resolve().parents[1]
+NXF = shutil.which("nextflow") or str(Path(sys.executable).parent / "nextflow")
+REACTOME = REPO / ".." / "shared" / "data" / "msigdb" / "c2.cp.reactome.v6.2.symbols.gmt"
+
+
+def _masking(names: list[str], auc: np.ndarray, target: str = "GLCM_entrop2",
+             cls: str = "high") -> pd.DataFrame:
+    return pd.DataFrame({"source": "msigdb_reactome", "target": target, "cohort": "test", "class": cls,
+                         "gene_set": names, "auc": auc, "ap": auc / 2, "p_value": 1 - auc,
+                         "q_value": 1 - auc / 2, "n_genes": 20, "n_present": 18, "coverage": 0.9})
+
+
+def test_pathway_names_match_across_spellings():
+    assert pathway_key("Signaling by Rho GTPases") == pathway_key("REACTOME_SIGNALING_BY_RHO_GTPASES")
+    new, old = "GOBP_response_to_tumor_necrosis_factor", "GO_RESPONSE_TO_TUMOR_NECROSIS_FACTOR"
+    assert pathway_key(new) == pathway_key(old)
+    assert pathway_key("HALLMARK_HYPOXIA") != pathway_key("HALLMARK_GLYCOLYSIS")
+
+
+def test_read_modules_explodes_and_checks(tmp_path):
+    p = tmp_path / "modules.csv"
+    p.write_text("module_id,features,pathways\n"
+                 "13,LoG_entropy;stats_Energy,Signaling by Rho GTPases|Hemostasis\n"
+                 "2,GLCM_entrop2,Hemostasis\n")
+    m = read_modules(p)
+    assert len(m) == 5 and set(m.columns) == {"module", "feature", "pathway"}
+    assert set(m.loc[m["module"] == "13", "feature"]) == {"LoG_entropy", "stats_Energy"}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("module,feature\n1,x\n")
+    with pytest.raises(RadplugInputError, match=r"bad\.csv: a module table needs a 'pathway' column"):
+        read_modules(bad)
+
+
+@pytest.mark.skipif(not REACTOME.exists(), reason="needs ../shared/data/msigdb (real Reactome GMT)")
+def test_compare_on_real_reactome_names(tmp_path):
+    """All 674 Reactome v6.2 pathways scored; module pathways given in plain words are found and ranked."""
+    names = sorted(read_gene_sets(str(REACTOME))["gene_set"].unique())
+    assert len(names) == 674
+    auc = np.linspace(0.9, 0.4, len(names))                     # rank i+1 for names[i]
+    masking = pd.concat([_masking(names, auc), _masking(names, auc[::-1], cls="high", target="stats_Energy")])
+    masking["rank"] = masking.groupby(["target", "class"])["auc"].rank(ascending=False, method="min")
+    i = names.index("REACTOME_SIGNALING_BY_RHO_GTPASES")
+    modules = pd.DataFrame({"module": ["13", "13", "13", "7"],
+                            "feature": ["GLCM_entrop2", "GLCM_entrop2", "stats_Energy", "shape_Volume"],
+                            "pathway": ["Signaling by Rho GTPases", "No such pathway",
+                                        "Signaling by Rho GTPases", "Hemostasis"]})
+    res = compare_modules(masking, modules)
+    ok = res[res["status"] == "ok"].set_index("feature")
+    assert ok.loc["GLCM_entrop2", "rank"] == i + 1 and ok.loc["GLCM_entrop2", "n_sets"] == 674
+    assert ok.loc["GLCM_entrop2", "auc"] == pytest.approx(auc[i])
+    assert ok.loc["stats_Energy", "rank"] == 674 - i
+    assert ok.loc["GLCM_entrop2", "rank_fraction"] == pytest.approx((i + 1) / 674)
+    status = res.set_index(["feature", "pathway"])["status"]
+    assert status[("GLCM_entrop2", "No such pathway")].startswith("pathway not found")
+    assert status[("shape_Volume", "Hemostasis")].startswith("feature not masked")
+
+    # the CLI writes masking/module_comparison.parquet, which the report shows
+    results = tmp_path / "res"
+    write_parquet(masking, results / "masking" / "masking.parquet", "significance")
+    modules.to_csv(tmp_path / "modules.csv", index=False)
+    assert main(["modules", "--masking", str(results / "masking" / "masking.parquet"), "--modules",
+                 str(tmp_path / "modules.csv"), "--outdir", str(results / "masking")]) == 0
+    out = read_parquet(results / "masking" / "module_comparison.parquet")
+    assert len(out) == 4 and (out["status"] == "ok").sum() == 2
+    assert read_provenance(results / "masking" / "module_comparison.parquet")["step"] == "modules"
+    from radplug.report import build_report
+
+    html = Path(build_report(results)).read_text()
+    assert "Comparison with published modules" in html and "REACTOME_SIGNALING_BY_RHO_GTPASES" in html
+
+
+@pytest.mark.pipeline
+@pytest.mark.skipif(not Path(NXF).exists(), reason="nextflow not installed")
+def test_pipeline_modules_and_mask_fan_out(tmp_path):
+    """-profile test with two gene-set sources and --modules: one MASK task per (model, source), and
+    SIGNIFICANCE writes masking/module_comparison.parquet."""
+    rng = np.random.default_rng(0)
+    genes = [f"SG{i:05d}" for i in range(1, 401)]             # the test profile's simulated gene names
+    for name, prefix in (("a.gmt", "MYSET_"), ("h.gmt", "HALLMARK_FAKE_")):
+        with open(tmp_path / name, "w") as fh:
+            for k in range(8):
+                members = rng.choice(genes, 10 + 4 * k, replace=False)
+                fh.write(f"{prefix}{k}\tdesc\t" + "\t".join(members) + "\n")
+    (tmp_path / "modules.csv").write_text("module,feature,pathway\nM1,histology,MYSET_3;Hallmark fake 5\n"
+                                          "M2,not_a_feature,MYSET_1\n")
+    env = {**os.environ, "NXF_OFFLINE": "true", "PYTHONPATH": str(REPO)}
+    cmd = [NXF, "run", str(REPO / "main.nf"), "-profile", "test", "--outdir", str(tmp_path / "res"),
+           "--genesets", f"custom={tmp_path / 'a.gmt'},msigdb_hallmark={tmp_path / 'h.gmt'}",
+           "--modules", str(tmp_path / "modules.csv"), "--mask_min_auc", "0.5"]
+    run = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1800)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    masking = read_parquet(tmp_path / "res" / "masking" / "masking.parquet")
+    targets = set(masking["target"])
+    assert "histology" in targets and set(masking["source"]) == {"custom", "msigdb_hallmark"}
+    parts = {p.name for p in (tmp_path / "res" / "masking" / "parts").glob("*.masking.parquet")}
+    assert parts == {f"{t}__{s}.masking.parquet" for t in targets for s in ("custom", "msigdb_hallmark")}
+    trace = next((tmp_path / "res" / "pipeline_info").glob("execution_trace*.txt"))
+    tasks = pd.read_csv(trace, sep="\t")
+    mask_tasks = tasks[tasks["name"].str.contains(r"\bMASK \(")]
+    assert len(mask_tasks) == 2 * len(targets) and (mask_tasks["status"] == "COMPLETED").all()
+    comp = read_parquet(tmp_path / "res" / "masking" / "module_comparison.parquet")
+    ok = comp[comp["status"] == "ok"]
+    assert set(ok["gene_set"]) == {"MYSET_3", "HALLMARK_FAKE_5"}
+    assert set(ok["class"]) == {"ADC", "SCC", "other", "micro"}
+    assert (ok["rank"] <= ok["n_sets"]).all() and (ok["n_sets"] == 8).all()
+    assert comp.loc[comp["feature"] == "not_a_feature", "status"].str.startswith("feature not masked").all()
+    assert (tmp_path / "res" / "masking" / "permutation.parquet").exists()
