@@ -112,8 +112,10 @@ class MaskingEngine:
 
     def __init__(self, model: FinalModel, device: str = "cpu", memory_mb: float = 512,
                  threads: int | None = None):
+        from radplug.models.mlp import resolve_device
+
         self.model = model
-        self.device = device
+        self.device = resolve_device(device)
         self.memory_mb = memory_mb
         self.scaler = model.pipeline.named_steps["scale"]
         self.estimator = model.pipeline.named_steps["model"]
@@ -133,7 +135,7 @@ class MaskingEngine:
                 if ops is None:      # unknown layer types: keep the modules as they are
                     ops = [("linear", first.weight.detach().clone(), first.bias.detach().clone()),
                            ("module", copy.deepcopy(net[1:]).eval())]
-                f32 = {"device": device, "dtype": torch.float32}
+                f32 = {"device": self.device, "dtype": torch.float32}
                 self._W = ops[0][1].to(**f32).contiguous()                     # hidden x genes
                 self._b = ops[0][2].to(**f32)
                 self._ops = []

@@ -176,9 +176,6 @@ def test_mlp_cuda_without_gpu_gives_the_clear_error():
 
 
 @pytest.mark.skipif(not _no_gpu(), reason="a CUDA device is present: the no-GPU error cannot be provoked")
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="radplug/masking.py (masking owner) uses the device as given instead of "
-                          "resolve_device(): torch's 'Found no NVIDIA driver' error comes instead")
 def test_masking_engine_cuda_without_gpu_gives_the_clear_error():
     from radplug.masking import MaskingEngine
 
