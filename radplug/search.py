@@ -1,8 +1,9 @@
 """SEARCH and SELECT: the paper's CV protocol, split into jobs (unit x family x grid chunk) for fan-out.
 
-A unit is either ``group:<G>`` (one multilabel network for all kept radiomic features of group G,
-used by multilabel families such as mlp to choose hyperparameters per group) or ``target:<T>``
-(one target; comparators on every target, every family on clinical targets).
+A unit is ``group:<G>`` (one multilabel network for all kept radiomic features of group G, used by
+multilabel families such as mlp to choose hyperparameters per group), ``each:<G>`` (every feature of
+group G, each cross-validated on its own: comparators, one task per group) or ``target:<T>`` (one
+target: clinical targets). Rows of ``each:`` tasks carry the unit ``target:<T>`` of their feature.
 """
 
 from __future__ import annotations
@@ -49,8 +50,9 @@ def plan_jobs(tasks: pd.DataFrame, families: list[str], preset: str, chunk_size:
         if fam.multilabel:
             units += [f"group:{g}" for g in sorted(radiomic["group"].unique())]
             units += [f"target:{t}" for t in tasks.loc[tasks["source"] != "radiomic", "target"]]
-        else:
-            units += [f"target:{t}" for t in tasks["target"]]
+        else:   # one task per radiomic group, each feature cross-validated on its own
+            units += [f"each:{g}" for g in sorted(radiomic["group"].unique())]
+            units += [f"target:{t}" for t in tasks.loc[tasks["source"] != "radiomic", "target"]]
         for unit in units:
             for c in range(n_chunks):
                 rows.append({"unit": unit, "family": fam_name, "preset": preset, "chunk": c,
@@ -63,7 +65,7 @@ def plan_jobs(tasks: pd.DataFrame, families: list[str], preset: str, chunk_size:
 
 def unit_targets(unit: str, tasks: pd.DataFrame) -> list[str]:
     kind, name = unit.split(":", 1)
-    if kind == "group":
+    if kind in ("group", "each"):
         return list(tasks.loc[(tasks["source"] == "radiomic") & (tasks["group"] == name), "target"])
     return [name]
 
@@ -125,6 +127,10 @@ def run_job(unit: str, family: str, preset: str, chunk: int, n_chunks: int, expr
     how the final per-feature model is trained, so its CV AUC is the estimate compared across families.
     ``target:`` units give ``cv_kind='target'`` rows. ``stack_folds`` trains the mlp's CV folds at once
     (:mod:`radplug.models.stacked`)."""
+    if unit.startswith("each:"):   # several single-target units in one task (fewer, longer tasks)
+        parts = [run_job(f"target:{t}", family, preset, chunk, n_chunks, expression, targets, tasks, folds, seed,
+                         device, feature_cv, stack_folds) for t in unit_targets(unit, tasks)]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     configs = grid(family, preset)
     size = math.ceil(len(configs) / n_chunks)
     chosen = list(range(chunk * size, min(len(configs), (chunk + 1) * size)))

@@ -62,10 +62,10 @@ for _cfg in MLP_PAPER:
 # early stopping less noisy on ~100 training samples; mild weight decay; batch 16.
 MLP_FAST = [
     {"first_layer": 128, "n_layers": 3, "optimizer": "nadam", "activation": "relu", "dropout": 0.4,
-     "learning_rate": 1e-3, "weight_decay": 1e-3, "epochs": 100, "patience": 20, "batch_size": 16,
+     "learning_rate": 1e-3, "weight_decay": 1e-3, "epochs": 80, "patience": 15, "batch_size": 16,
      "validation_fraction": 0.2},
-    {"first_layer": 256, "n_layers": 3, "optimizer": "nadam", "activation": "relu", "dropout": 0.6,
-     "learning_rate": 5e-4, "weight_decay": 1e-3, "epochs": 100, "patience": 20, "batch_size": 16,
+    {"first_layer": 128, "n_layers": 3, "optimizer": "nadam", "activation": "relu", "dropout": 0.6,
+     "learning_rate": 1e-3, "weight_decay": 1e-3, "epochs": 80, "patience": 15, "batch_size": 16,
      "validation_fraction": 0.25},
 ]
 
