@@ -15,7 +15,7 @@ import pandas as pd
 
 from radplug.binarize import encode_target
 from radplug.cv import make_pipeline
-from radplug.metrics import bootstrap_auc_ci, one_hot, per_class_scores, safe_auc, task_scores
+from radplug.metrics import bootstrap_auc_ci, one_hot, per_class_scores, task_scores
 
 log = logging.getLogger(__name__)
 
@@ -81,19 +81,8 @@ def fit_final(target: str, selection: pd.DataFrame, expression: pd.DataFrame, ta
 def micro_auc_ci(y_codes: np.ndarray, proba: np.ndarray, n_boot: int = 1000, seed: int = 0,
                  level: float = 0.95) -> tuple[float, float]:
     """Percentile bootstrap CI of the micro-averaged AUC, resampling patients (all classes of a patient
-    together), as :func:`radplug.metrics.bootstrap_auc_ci` does for binary targets."""
-    Y = one_hot(np.asarray(y_codes), proba.shape[1])
-    if n_boot <= 0:
-        return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    n = len(Y)
-    draws = (rng.integers(0, n, n) for _ in range(n_boot))
-    vals = [safe_auc(Y[idx].ravel(), proba[idx].ravel()) for idx in draws]
-    vals = [v for v in vals if not np.isnan(v)]
-    if not vals:
-        return float("nan"), float("nan")
-    a = (1 - level) / 2
-    return float(np.quantile(vals, a)), float(np.quantile(vals, 1 - a))
+    together), with :func:`radplug.metrics.bootstrap_auc_ci`."""
+    return bootstrap_auc_ci(one_hot(np.asarray(y_codes), proba.shape[1]), proba, n_boot, seed, level)
 
 
 def evaluate(models: list[FinalModel], expression: pd.DataFrame, targets: pd.DataFrame, n_boot: int = 1000,

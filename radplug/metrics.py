@@ -58,21 +58,27 @@ def per_class_scores(y_codes: np.ndarray, proba: np.ndarray) -> list[dict[str, f
 
 def bootstrap_auc_ci(y_true: np.ndarray, score: np.ndarray, n_boot: int = 1000, seed: int = 0,
                      level: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap CI of the ROC AUC (resampling patients); NaN when undefined."""
-    y_true, score = np.asarray(y_true), np.asarray(score)
+    """Percentile bootstrap CI of the ROC AUC, resampling patients (the first axis). ``y_true`` and ``score``
+    are (n,) for a binary target, or (n, K) one-hot labels and class probabilities for a micro-averaged AUC
+    (all classes of a resampled patient go together). Resamples with a single class are skipped; NaN when
+    the AUC is undefined. Vectorised: all resamples are ranked at once."""
+    from scipy.stats import rankdata
+
+    y_true, score = np.asarray(y_true), np.asarray(score, dtype=np.float64)
     if n_boot <= 0 or y_true.min() == y_true.max():
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
     n = len(y_true)
-    vals = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, n, n)
-        yt = y_true[idx]
-        if yt.min() == yt.max():
-            continue
-        vals.append(roc_auc_score(yt, score[idx]))
-    if not vals:
+    idx = rng.integers(0, n, (n_boot, n))
+    ys = y_true[idx].reshape(n_boot, -1).astype(np.float64)
+    ss = score[idx].reshape(n_boot, -1)
+    n_pos = ys.sum(axis=1)
+    n_neg = ys.shape[1] - n_pos
+    ok = (n_pos > 0) & (n_neg > 0)
+    if not ok.any():
         return float("nan"), float("nan")
+    ranks = rankdata(ss[ok], axis=1)
+    vals = ((ranks * ys[ok]).sum(axis=1) - n_pos[ok] * (n_pos[ok] + 1) / 2) / (n_pos[ok] * n_neg[ok])
     a = (1 - level) / 2
     return float(np.quantile(vals, a)), float(np.quantile(vals, 1 - a))
 

@@ -62,10 +62,10 @@ for _cfg in MLP_PAPER:
 # early stopping less noisy on ~100 training samples; mild weight decay; batch 16.
 MLP_FAST = [
     {"first_layer": 128, "n_layers": 3, "optimizer": "nadam", "activation": "relu", "dropout": 0.4,
-     "learning_rate": 1e-3, "weight_decay": 1e-3, "epochs": 80, "patience": 15, "batch_size": 16,
+     "learning_rate": 1e-3, "weight_decay": 1e-3, "epochs": 60, "patience": 10, "batch_size": 16,
      "validation_fraction": 0.2},
     {"first_layer": 128, "n_layers": 3, "optimizer": "nadam", "activation": "relu", "dropout": 0.6,
-     "learning_rate": 1e-3, "weight_decay": 1e-3, "epochs": 80, "patience": 15, "batch_size": 16,
+     "learning_rate": 1e-3, "weight_decay": 1e-3, "epochs": 60, "patience": 10, "batch_size": 16,
      "validation_fraction": 0.25},
 ]
 
@@ -88,7 +88,7 @@ FAMILIES = [
         grids={
             "paper": _product(l1_ratio=[round(float(v), 4) for v in np.linspace(0, 1, 10)],
                               C=[float(v) for v in np.logspace(-4, 4, 10)]),
-            "fast": _product(l1_ratio=[0.5], C=[0.05, 1.0]),
+            "fast": _product(l1_ratio=[0.5], C=[0.05]),
         },
     ),
     ModelFamily(
@@ -121,7 +121,7 @@ FAMILIES = [
         grids={
             "paper": _product(max_iter=list(range(50, 1000, 100)), max_depth=[1, 2, 3],
                               learning_rate=[0.01, 0.05, 0.1, 0.25, 0.5]),
-            "fast": _product(max_iter=[50], max_depth=[2], learning_rate=[0.1]),
+            "fast": _product(max_iter=[40], max_depth=[2], learning_rate=[0.15]),
         },
     ),
 ]
