@@ -34,7 +34,7 @@ ID_CANDIDATES = (
     "name",
 )
 NA_STRINGS = ("", "NA", "NaN", "nan", "null", "NULL", "Null", "N/A", "na", "n/a", "None", "#N/A")
-SCHEMA_INPUT = Path(__file__).resolve().parent.parent / "assets" / "schema_input.json"
+SCHEMA_INPUT = Path(__file__).resolve().parent / "schemas" / "schema_input.json"  # assets/ links here
 
 
 # --------------------------------------------------------------------------- low-level readers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pandas as pd
@@ -59,7 +60,7 @@ def test_report_renders_in_headless_chromium(test_profile_run, tmp_path):
         assert page.locator("#tbl-test-count").inner_text() == f"{shown} rows"
 
         # sorting a numeric column orders it
-        page.locator("#tbl-test th", has_text="auc").first.click()
+        page.locator("#tbl-test th").filter(has_text=re.compile(r"^auc$")).click()
         col = list(pd.read_csv(tables / "test_metrics.csv").columns).index("auc")
         values = page.locator(f"#tbl-test tbody tr td:nth-child({col + 1})").all_inner_texts()
         nums = [float(v) for v in values if v]
