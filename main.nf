@@ -93,6 +93,15 @@ workflow {
 
 workflow.onComplete {
     if (workflow.success) {
+        // Rebuild the report with the finished run's task timings (the trace is complete only now); skipped
+        // quietly where radplug is not installed on the launching machine (e.g. container-only setups).
+        try {
+            def proc = ['radplug', '-q', 'report', params.outdir.toString()].execute()
+            proc.waitForOrKill(300_000)
+            if (proc.exitValue() != 0) { log.warn "report timings not added: ${proc.err.text.trim()}" }
+        } catch (Exception e) {
+            log.debug "radplug not on PATH: the report keeps no task timings (${e.message})"
+        }
         log.info "radplug finished: report at ${params.outdir}/report/report.html (${workflow.duration})"
     } else {
         log.error "radplug failed: ${workflow.errorMessage ?: 'see the error above'}; fix it and re-run with -resume"

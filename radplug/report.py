@@ -8,6 +8,7 @@ import html
 import io
 import json
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,13 @@ class Figures:
         data = base64.b64encode(buf.getvalue()).decode()
         label = html.escape(name)
         return f'<img class="fig" alt="{label}" data-figure="{label}" src="data:image/png;base64,{data}">'
+
+
+def _duration_seconds(text: object) -> float:
+    """Seconds of a Nextflow duration such as '1m 2s', '345ms' or '1h 2m'."""
+    units = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+    found = re.findall(r"([\d.]+)\s*(ms|s|m|h|d)\b", str(text))
+    return float(sum(float(v) * units[u] for v, u in found)) if found else float("nan")
 
 
 def _format_number(v: float) -> str:
@@ -219,10 +227,15 @@ def build_report(results: str | Path, outdir: str | Path | None = None) -> Path:
         try:
             trace = pd.read_csv(trace_path, sep="\t")
             cols = [c for c in ("name", "status", "realtime", "%cpu", "peak_rss") if c in trace.columns]
-            proc = trace["name"].str.split(" ").str[0] if "name" in trace else None
-            if proc is not None:
-                summ = trace.assign(process=proc).groupby("process").size().rename("tasks").reset_index()
-                parts.append("<h3>Tasks per process</h3>" + _table_html(summ, "tbl-timings"))
+            if "name" in trace:
+                t = trace.assign(process=trace["name"].str.split(" ").str[0].str.split(":").str[-1],
+                                 seconds=trace.get("realtime", pd.Series(dtype=str)).map(_duration_seconds))
+                summ = (t.groupby("process", sort=False)
+                        .agg(tasks=("name", "size"), total_s=("seconds", "sum"), longest_s=("seconds", "max"))
+                        .reset_index())
+                parts.append("<h3>Tasks and time per process</h3><p>Task run times from the Nextflow trace "
+                             "(cached tasks count as in the run that made them).</p>"
+                             + _table_html(summ, "tbl-timings"))
             trace[cols].to_csv(tables_dir / "timings.csv", index=False)
         except Exception as exc:  # a trace file is informative only
             log.warning("could not read %s: %s", trace_path, exc)

@@ -100,6 +100,10 @@ def test_report_has_the_main_parts(test_profile_run):
                  'data-figure="test_auc"', 'data-figure="cv_auc_by_family"', 'data-figure="masking_heatmap_custom"'):
         assert part in html, part
     assert not re.search(r"<script[^>]+src=|<link[^>]+href=\"http", html), "report must be self-contained"
+    # rebuilt at the end of the run with the finished trace: task timings per process
+    assert "Tasks and time per process" in html
+    timings = pd.read_csv(test_profile_run.outdir / "report/tables/timings.csv")
+    assert timings["name"].str.contains("SEARCH").any() and len(timings) > 20
 
 
 def test_resume_after_a_finished_run_reruns_nothing(test_profile_run):
