@@ -175,6 +175,23 @@ class MaskingEngine:
             out.append(self._to_model_classes(self._predict_standardized(Zm)))
         return np.stack(out) if out else np.empty((0, Z.shape[0], len(self.model.classes)))
 
+    def _stacked_literal(self, Z: np.ndarray, sets: list[np.ndarray], permute: np.ndarray | None) -> np.ndarray:
+        """Models without a linear first layer: the literal definition (mask, or permute, each set's genes), with
+        the masked copies of many sets stacked into one predict_proba call per memory-bounded chunk."""
+        n, g = Z.shape
+        out = np.empty((len(sets), n, len(self.model.classes)))
+        chunk = max(1, int(self.memory_mb * 2**20 // (4 * n * g)))
+        source = Z[permute] if permute is not None else Z
+        for start in range(0, len(sets), chunk):
+            block = sets[start:start + chunk]
+            stacked = np.zeros((len(block), n, g), dtype=np.float32) if permute is None \
+                else np.broadcast_to(Z, (len(block), n, g)).copy()
+            for i, cols in enumerate(block):
+                stacked[i][:, cols] = source[:, cols]
+            proba = self._predict_standardized(stacked.reshape(-1, g))
+            out[start:start + len(block)] = self._to_model_classes(proba).reshape(len(block), n, -1)
+        return out
+
     def _batches(self, sizes: np.ndarray, n: int) -> Iterator[np.ndarray]:
         """Batches of set indices (ascending size) whose tensors fit in ``memory_mb``."""
         hidden = self._W.shape[0]
@@ -221,7 +238,7 @@ class MaskingEngine:
     def probabilities(self, X: np.ndarray, sets: list[np.ndarray]) -> np.ndarray:
         """Masked class probabilities, (n_sets, n_patients, n_classes)."""
         if not self.fast:
-            return self.literal_probabilities(X, sets)
+            return self._stacked_literal(self.standardize(X), sets, permute=None)
         import torch
 
         Z = self.standardize(X)
@@ -240,12 +257,7 @@ class MaskingEngine:
         Z = self.standardize(X)
         perm = np.random.default_rng(seed).permutation(Z.shape[0])
         if not self.fast:
-            out = []
-            for s in sets:
-                Zp = Z.copy()
-                Zp[:, s] = Z[perm][:, s]
-                out.append(self._to_model_classes(self._predict_standardized(Zp)))
-            return np.stack(out)
+            return self._stacked_literal(Z, sets, permute=perm)
         import torch
 
         D = Z[perm] - Z

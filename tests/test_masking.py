@@ -129,7 +129,7 @@ def test_non_network_model_falls_back_to_literal(sim):
     sets = _test_sets(X.shape[1])[:3]
     got = engine.probabilities(X, sets)
     for i, s in enumerate(sets):
-        assert np.abs(got[i] - _literal(model, X, s)).max() < 1e-12
+        assert np.abs(got[i] - _literal(model, X, s)).max() < 1e-6   # float32: stacked sets round differently
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
