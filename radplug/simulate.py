@@ -16,6 +16,17 @@ from radplug.radiomics import AERTS_NAMES, GROUPS
 log = logging.getLogger(__name__)
 
 HISTOLOGY_CLASSES = ("ADC", "SCC", "other")
+# Per-gene loadings on the module's activity: uniform in LOADING_RANGE times the module's strength (and
+# ``signal``). Single genes are weak proxies of their module (correlation about 0.2-0.5 at signal 1, as in
+# real pathways), so a set's signal comes from its genes together and a random set that holds a few planted
+# genes stays well below the planted set: the competitive random-set null can then call it.
+LOADING_RANGE = (0.2, 0.6)
+PLANTED_STRENGTH = 1.0
+DECOY_STRENGTH = 0.8
+# how strongly a planted module's activity drives its target (x signal): histology logit slope per class,
+# radiomic feature slope (against unit noise)
+HISTOLOGY_EFFECT = 3.75
+RADIOMIC_EFFECT = 2.4
 STAGES = ("I", "II", "III", "other")
 
 
@@ -91,8 +102,8 @@ def simulate_cohort(n_train: int = 262, n_test: int = 89, n_genes: int = 2000, n
     z = rng.normal(size=(n, len(genes)))
     for s in set_names:
         cols = np.fromiter((gidx[g] for g in sets[s] if g in gidx), dtype=np.int64)
-        strength = 1.2 if s in planted else 0.8
-        load = rng.uniform(0.5, 1.0, size=len(cols)) * strength * signal
+        strength = PLANTED_STRENGTH if s in planted else DECOY_STRENGTH
+        load = rng.uniform(*LOADING_RANGE, size=len(cols)) * strength * signal
         z[:, cols] += activity[s].to_numpy()[:, None] * load[None, :]
     expr = mu[None, :] + sd[None, :] * z
     cohort = np.array(["train"] * n_train + ["test"] * n_test)
@@ -103,14 +114,15 @@ def simulate_cohort(n_train: int = 262, n_test: int = 89, n_genes: int = 2000, n
     truth = []
     # histology: softmax over the three planted activities with class priors
     hist_sets = dict(zip(HISTOLOGY_CLASSES, planted[:3], strict=True))
-    logits = np.stack([2.5 * signal * activity[hist_sets[c]].to_numpy() for c in HISTOLOGY_CLASSES], axis=1)
+    logits = np.stack([HISTOLOGY_EFFECT * signal * activity[hist_sets[c]].to_numpy() for c in HISTOLOGY_CLASSES],
+                      axis=1)
     logits += np.log(np.array([0.5, 0.3, 0.2]))[None, :]
     prob = np.exp(logits - logits.max(1, keepdims=True))
     prob /= prob.sum(1, keepdims=True)
     hist = np.array([rng.choice(HISTOLOGY_CLASSES, p=p) for p in prob], dtype=object)
     hist[rng.random(n) < 0.05] = None   # some histology unknown, as in real cohorts
     for c in HISTOLOGY_CLASSES:
-        truth.append({"target": "histology", "class": c, "gene_set": hist_sets[c], "effect": 2.5 * signal})
+        truth.append({"target": "histology", "class": c, "gene_set": hist_sets[c], "effect": HISTOLOGY_EFFECT * signal})
     stage = rng.choice(STAGES, size=n, p=[0.45, 0.2, 0.25, 0.1])  # not driven by expression
     clinical = pd.DataFrame({"sample_id": ids, "cohort": cohort, "histology": hist, "stage": stage})
 
@@ -121,8 +133,8 @@ def simulate_cohort(n_train: int = 262, n_test: int = 89, n_genes: int = 2000, n
             noise = rng.normal(size=n)
             if fi == 0:
                 driver = planted[3 + gi]
-                values = 1.6 * signal * activity[driver].to_numpy() + noise
-                truth.append({"target": name, "class": "high", "gene_set": driver, "effect": 1.6 * signal})
+                values = RADIOMIC_EFFECT * signal * activity[driver].to_numpy() + noise
+                truth.append({"target": name, "class": "high", "gene_set": driver, "effect": RADIOMIC_EFFECT * signal})
             elif fi == 2:
                 values = np.where(rng.random(n) < 0.05, rng.normal(8, 1, n), noise)   # rare class
             else:

@@ -43,7 +43,7 @@ def one_thread():
 
 @pytest.fixture(scope="module")
 def sim():
-    return simulate_cohort(n_train=120, n_test=40, n_genes=300, n_sets=20, seed=1)
+    return simulate_cohort(n_train=120, n_test=60, n_genes=600, n_sets=20, signal=1.5, seed=1)
 
 
 @pytest.fixture(scope="module")

@@ -92,6 +92,13 @@ def test_planted_associations_rank_in_the_masking_top5(test_profile_run):
     assert (margin > 0).all() and margin.mean() > 0.1, merged.to_string()
     # p-values and q-values are present and valid for the test cohort
     assert test["p_value"].between(0, 1).all() and test["q_value"].between(0, 1).all()
+    # most planted associations are significant; other (target, class, set) rows rarely are. With 200
+    # random sets per bin the smallest q is 24 x 0.1 / 201 = 0.012, so a planted set must beat the
+    # random sets by the width of the tail
+    assert (merged["q_value"] < 0.05).mean() >= 0.7, merged[["target", "class", "gene_set", "q_value"]]
+    keys = ["target", "class", "gene_set"]
+    others = test.merge(truth[keys], on=keys, how="left", indicator=True).query("_merge == 'left_only'")
+    assert (others["q_value"] < 0.05).mean() < 0.05
 
 
 def test_report_has_the_main_parts(test_profile_run):
