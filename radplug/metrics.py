@@ -138,8 +138,8 @@ def upper_tail_p_values(null: np.ndarray, observed: np.ndarray, min_exceedances:
         if np.ptp(excess) <= 0:
             break
         shape, _, scale = genpareto.fit(excess, floc=0)
-        if cramervonmises(excess, genpareto(shape, 0, scale).cdf).pvalue > 0.05:
-            dist = genpareto(shape, 0, scale)
+        dist = genpareto(shape, 0, scale)
+        if cramervonmises(excess, dist.cdf).pvalue > 0.05:
             p[far] = np.maximum(n_tail / n * dist.sf(observed[far] - threshold), floor / (1 + n))
             tail[far] = True
             break
