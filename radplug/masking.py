@@ -429,7 +429,7 @@ def significance(real: pd.DataFrame, null: pd.DataFrame) -> pd.DataFrame:
                     if not sel.any():
                         continue
                     obs = g["auc"].to_numpy()[sel]
-                    p_size[sel] = (1 + len(vals) - np.searchsorted(vals, obs, side="left")) / (1 + len(vals))
+                    p_size[sel] = upper_tail_p_values(vals, obs, min_exceedances=0)[0]      # plain empirical
                     p[sel], tail[sel] = upper_tail_p_values((vals - mu) / sd, z_obs[sel] - 1e-12)
                     n_null[sel] = len(vals)
         g["n_null"] = n_null
