@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from radplug.cv import make_estimator
 from radplug.hookspecs import ModelFamily
 from radplug.plugins import get_family
 
@@ -53,14 +54,7 @@ def smallest_preset(fam: ModelFamily) -> str:
 
 
 def _make(fam: ModelFamily, params: dict[str, Any], seed: int):
-    est = fam.factory(**params)
-    extra = {}
-    names = est.get_params()
-    if "random_state" in names:
-        extra["random_state"] = seed
-    if "device" in names:
-        extra["device"] = "cpu"
-    return est.set_params(**extra) if extra else est
+    return make_estimator(fam.name, params, seed, "cpu")
 
 
 def _check_proba(proba: Any, n: int, k: int) -> str:
@@ -136,10 +130,10 @@ def check_family(name: str, seed: int = 0, preset: str | None = None) -> list[Ch
         def go() -> str:
             X, y = _data(task, seed)
             est = _make(fam, params, seed).fit(X[:36], y[:36])
-            problem = _check_proba(est.predict_proba(X[36:]), 12, k)
+            p = est.predict_proba(X[36:])
+            problem = _check_proba(p, 12, k)
             if problem:
                 return problem
-            p = est.predict_proba(X[36:])
             if task != "multilabel" and not np.allclose(p.sum(axis=1), 1.0, atol=1e-5):
                 return "predict_proba rows do not sum to 1"
             if task != "multilabel" and len(getattr(est, "classes_", [])) != k:

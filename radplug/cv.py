@@ -22,17 +22,18 @@ def cv_splits(y_strat: np.ndarray, n_splits: int, seed: int) -> list[tuple[np.nd
     return list(skf.split(np.zeros(len(y_strat)), y_strat))
 
 
-def make_pipeline(family: str, params: dict[str, Any], seed: int, device: str = "cpu") -> Pipeline:
-    """Per-gene standardization followed by the family's estimator; the scaler is refitted on every fit."""
-    fam = get_family(family)
-    params = dict(params)
-    est = fam.factory(**params)
+def make_estimator(family: str, params: dict[str, Any], seed: int, device: str = "cpu") -> Any:
+    """The family's estimator with ``params``; ``random_state`` and ``device`` set when it has them."""
+    est = get_family(family).factory(**dict(params))
     est_params = est.get_params()
     extra = {}
     if "random_state" in est_params:
         extra["random_state"] = seed
     if "device" in est_params:
         extra["device"] = device
-    if extra:
-        est.set_params(**extra)
-    return Pipeline([("scale", StandardScaler()), ("model", est)])
+    return est.set_params(**extra) if extra else est
+
+
+def make_pipeline(family: str, params: dict[str, Any], seed: int, device: str = "cpu") -> Pipeline:
+    """Per-gene standardization followed by the family's estimator; the scaler is refitted on every fit."""
+    return Pipeline([("scale", StandardScaler()), ("model", make_estimator(family, params, seed, device))])

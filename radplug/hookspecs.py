@@ -21,9 +21,9 @@ class ModelFamily:
     ``multilabel``: the estimator accepts a 2-D 0/1 target matrix (one network for a radiomic group).
     ``devices``: the devices it can use (``cpu``, ``cuda``); a ``device`` parameter is passed when the
     estimator has one.
-    ``maskable_fast``: the estimator is an :class:`radplug.models.mlp.MLPClassifier`-like network whose first
-    layer the masking engine may apply directly (a fast path); other families are masked through
-    ``predict_proba``.
+    ``maskable_fast``: informational only, not read by radplug. The masking engine takes its
+    exact fast path for any fitted estimator with a ``network_`` whose first layer is ``torch.nn.Linear``;
+    other estimators are masked through ``predict_proba``.
     """
 
     name: str

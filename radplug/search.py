@@ -143,7 +143,8 @@ def run_job(unit: str, family: str, preset: str, chunk: int, n_chunks: int, expr
     n_classes = [len(json.loads(task_by_name.loc[t, "classes"])) for t in names]
     keep, codes = _encode_unit(names, tgt, train_ids, task_by_name)
     Y = codes[keep]
-    X = expression.loc[train_ids[keep]].to_numpy(dtype=np.float32)
+    X_train = expression.loc[train_ids].to_numpy(dtype=np.float32)
+    X = X_train[keep]
     multilabel = unit.startswith("group:")
     # stratify a group by its most imbalanced feature
     strat = Y[:, int(np.argmin([min(np.mean(c), 1 - np.mean(c)) for c in Y.T]))] if multilabel else Y[:, 0]
@@ -153,7 +154,7 @@ def run_job(unit: str, family: str, preset: str, chunk: int, n_chunks: int, expr
     kind = "group" if multilabel else "target"
     for ci in chosen:
         cid = config_id(family, preset, ci)
-        rows += _cv_rows(family, configs[ci], cid, unit, names, X, Y if multilabel else Y[:, :1], splits,
+        rows += _cv_rows(family, configs[ci], cid, unit, names, X, Y, splits,
                          seed, device, n_classes, kind, stack_folds)
         log.info("%s %s %s: %d folds done (%.0fs)", unit, family, cid, len(splits), time.time() - start)
     if multilabel and feature_cv and rows:
@@ -162,8 +163,7 @@ def run_job(unit: str, family: str, preset: str, chunk: int, n_chunks: int, expr
         for j, t in enumerate(names):
             m = codes[:, j] >= 0
             yj = codes[m, j][:, None]
-            Xj = expression.loc[train_ids[m]].to_numpy(np.float32)
-            rows += _cv_rows(family, params, best, unit, [t], Xj, yj, cv_splits(yj[:, 0], folds, seed), seed,
+            rows += _cv_rows(family, params, best, unit, [t], X_train[m], yj, cv_splits(yj[:, 0], folds, seed), seed,
                              device, [n_classes[j]], "feature", stack_folds)
             log.info("%s %s %s: per-feature CV of %s done (%.0fs)", unit, family, best, t,
                      time.time() - start)
