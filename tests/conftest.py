@@ -1,13 +1,18 @@
-"""Shared fixtures: repository paths, the real Nextflow launcher, and one real test-profile run per session."""
+"""Shared fixtures and helpers: repository paths, the real Nextflow launcher, one real test-profile run per
+session, the execution trace, and the comparison of result tables between runs."""
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,24 +41,69 @@ class NextflowRun:
         return self.stdout + self.stderr
 
 
-def run_nextflow(launch_dir: Path, *args: str, outdir: str = "results", timeout: int = 1200,
-                 env: dict[str, str] | None = None) -> NextflowRun:
-    """Run ``nextflow run main.nf ARGS --outdir OUTDIR`` for real in ``launch_dir``."""
+def nextflow_argv(*args: str, outdir: str = "results") -> list[str]:
+    """``nextflow run main.nf ARGS --outdir OUTDIR`` with the suite's launcher."""
     nf = nextflow_command()
     if nf is None:
         pytest.fail("nextflow not found: run ./setup.sh first")
+    return [nf, "run", str(REPO / "main.nf"), *args, "--outdir", outdir]
+
+
+def nextflow_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Offline, plain-log Nextflow with this environment's ``radplug`` scripts first on PATH."""
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return {**os.environ, "NXF_OFFLINE": "true", "NXF_ANSI_LOG": "false", "PATH": path, **(extra or {})}
+
+
+def run_nextflow(launch_dir: Path, *args: str, outdir: str = "results", timeout: int = 1800,
+                 env: dict[str, str] | None = None) -> NextflowRun:
+    """Run ``nextflow run main.nf ARGS --outdir OUTDIR`` for real in ``launch_dir`` (``env`` adds variables)."""
     launch_dir.mkdir(parents=True, exist_ok=True)
-    full_env = {**os.environ, "NXF_OFFLINE": "true", "NXF_ANSI_LOG": "false", **(env or {})}
-    cmd = [nf, "run", str(REPO / "main.nf"), *args, "--outdir", outdir]
-    proc = subprocess.run(cmd, cwd=launch_dir, env=full_env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(nextflow_argv(*args, outdir=outdir), cwd=launch_dir, env=nextflow_env(env),
+                          capture_output=True, text=True, timeout=timeout)
     return NextflowRun(launch_dir, launch_dir / outdir, proc.returncode, proc.stdout, proc.stderr)
 
 
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    if not SHARED_DATA.exists():
-        pytest.skip(f"real public data not found at {SHARED_DATA} (present in CI, absent in a user's fresh clone)")
-    return SHARED_DATA
+def run_pipeline(launch_dir: Path, profile: str, timeout: int = 2400) -> Path:
+    """A real ``nextflow run main.nf -profile PROFILE`` that must succeed; its results dir."""
+    run = run_nextflow(launch_dir, "-profile", profile, timeout=timeout)
+    log = (launch_dir / ".nextflow.log").read_text(errors="replace")[-3000:] if run.returncode else ""
+    assert run.returncode == 0, f"-profile {profile} failed:\n{run.stdout[-4000:]}\n{run.stderr[-2000:]}\n{log}"
+    return run.outdir
+
+
+def read_trace(outdir: Path) -> list[dict[str, str]]:
+    """Rows of the newest execution trace under ``OUTDIR/pipeline_info``."""
+    traces = sorted((outdir / "pipeline_info").glob("execution_trace_*.txt"))
+    assert traces, f"no execution trace under {outdir / 'pipeline_info'}"
+    with open(traces[-1]) as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    assert rows, f"empty trace {traces[-1]}"
+    return rows
+
+
+COMPARED = ("evaluation/test_metrics.parquet", "masking/masking.parquet", "cv/cv_results.parquet")
+TOLERANCE = 1e-6
+
+
+def max_table_differences(a: Path, b: Path) -> dict[str, float]:
+    """For each compared table: the same rows (keys = its non-float columns), the same missing values, and the
+    largest absolute difference of its float columns."""
+    out = {}
+    for rel in COMPARED:
+        x, y = pd.read_parquet(a / rel), pd.read_parquet(b / rel)
+        assert list(x.columns) == list(y.columns), f"{rel}: columns differ"
+        assert len(x) == len(y), f"{rel}: {len(x)} rows vs {len(y)}"
+        num = [c for c in x.columns if pd.api.types.is_float_dtype(x[c])]
+        keys = [c for c in x.columns if c not in num]
+        x = x.sort_values(keys, kind="stable").reset_index(drop=True)
+        y = y.sort_values(keys, kind="stable").reset_index(drop=True)
+        pd.testing.assert_frame_equal(x[keys], y[keys], obj=f"{rel} keys")
+        xv, yv = x[num].to_numpy(float), y[num].to_numpy(float)
+        assert np.array_equal(np.isnan(xv), np.isnan(yv)), f"{rel}: missing values differ"
+        diff = np.abs(np.nan_to_num(xv) - np.nan_to_num(yv))
+        out[rel] = float(diff.max()) if diff.size else 0.0
+    return out
 
 
 @pytest.fixture(scope="session")

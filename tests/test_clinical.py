@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REPO, SHARED_DATA
 
 from radplug.clinical import (
     normalize_histology,
@@ -19,8 +20,7 @@ from radplug.clinical import (
     stage_from_tnm,
 )
 
-REPO = Path(__file__).resolve().parents[1]
-LUNG3 = REPO.parent / "shared" / "data" / "lung3" / "Lung3.csv"
+LUNG3 = SHARED_DATA / "lung3" / "Lung3.csv"
 needs_lung3 = pytest.mark.skipif(
     not LUNG3.exists(), reason=f"real data not present: {LUNG3} (../shared is absent)"
 )

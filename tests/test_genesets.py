@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SHARED_DATA
 
 from radplug.genesets import msigdb_file, prepare_gene_sets, read_gene_sets, resolve_msigdb, source_info
 from radplug.io import RadplugInputError
 from radplug.plugins import get_source
 
-MSIGDB = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "msigdb"
+MSIGDB = SHARED_DATA / "msigdb"
 LEUKEMIA = MSIGDB.parent / "gsea_leukemia" / "Leukemia_collapsed_symbols.gct"
 needs_msigdb = pytest.mark.skipif(not MSIGDB.exists(), reason="needs ../shared/data/msigdb (real GMTs)")
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REPO, SHARED_DATA
 
 from radplug.geo import collapse_probes, read_cls, read_platform_annotation, series_matrix_clinical
 from radplug.ingest import IngestOptions, ingest, load_input_schema, read_expression_file, read_samplesheet
@@ -17,8 +18,7 @@ from radplug.io import RadplugInputError, write_parquet
 from radplug.radiomics import GROUPS, feature_group, read_group_overrides
 from radplug.validate import validate
 
-REPO = Path(__file__).resolve().parents[1]
-LEUK = REPO.parent / "shared" / "data" / "gsea_leukemia"
+LEUK = SHARED_DATA / "gsea_leukemia"
 needs_leukemia = pytest.mark.skipif(
     not LEUK.exists(), reason=f"real data not present: {LEUK} (../shared absent)"
 )

@@ -7,16 +7,13 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import REPO, run_nextflow
 from malformed_cases import CASES, PIPELINE_CASES, base_cohort, case, write_cohort
-
-REPO = Path(__file__).resolve().parents[1]
-NEXTFLOW = shutil.which("nextflow") or str(Path(sys.executable).parent / "nextflow")
 
 
 def _env() -> dict[str, str]:
@@ -130,19 +127,6 @@ def test_malformed_cli_subprocess(name: str, tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- real nextflow runs
-def _nextflow(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    env = _env()
-    env["NXF_OFFLINE"] = "true"
-    return subprocess.run(
-        [NEXTFLOW, "run", str(REPO / "main.nf"), "-profile", "test", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-
-
 def _gmt(folder: Path) -> Path:
     gmt = folder / "sets.gmt"
     gmt.write_text(
@@ -162,32 +146,11 @@ def test_malformed_pipeline(name: str, tmp_path: Path) -> None:
     c.edit(cohort)
     sheet = write_cohort(cohort, tmp_path / "in")
     outdir = tmp_path / "res"
-    r = _nextflow(
-        [
-            "--input",
-            str(sheet),
-            "--outdir",
-            str(outdir),
-            "--genesets",
-            f"custom={_gmt(tmp_path)}",
-            "--models",
-            "enet",
-        ],
-        tmp_path,
-    )
+    r = run_nextflow(tmp_path, "-profile", "test", "--input", str(sheet), "--genesets", f"custom={_gmt(tmp_path)}",
+                     "--models", "enet", outdir=str(outdir), timeout=900)
     out = r.stdout + r.stderr
     assert r.returncode != 0, out
     assert re.search(c.message, re.sub(r"\s+", " ", out)) or re.search(c.message, out), out
     assert not (outdir / "data").exists(), sorted(p.name for p in outdir.iterdir())
     assert not (outdir / "report").exists()
     assert not (outdir / "cv").exists()
-
-
-@pytest.mark.pipeline
-def test_unknown_parameter_rejected(tmp_path: Path) -> None:
-    outdir = tmp_path / "res"
-    r = _nextflow(["--outdir", str(outdir), "--max_mising", "0.3"], tmp_path)
-    out = r.stdout + r.stderr
-    assert r.returncode != 0, out
-    assert "unknown parameter --max_mising" in out
-    assert not (outdir / "data").exists()

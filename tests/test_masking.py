@@ -4,12 +4,12 @@ permutation importance, and the Verhaak GBM subtype check on real data."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import SHARED_DATA
 
 from radplug.cv import cv_splits, make_pipeline
 from radplug.final import FinalModel
@@ -18,9 +18,8 @@ from radplug.interpret import permutation_importance
 from radplug.masking import MaskingEngine, mask_model, padded_index
 from radplug.simulate import simulate_cohort
 
-SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-VERHAAK = SHARED / "verhaak_gbm" / "TCGA_unified_CORE_ClaNC840.txt"
-HALLMARK = SHARED / "msigdb" / "h.all.v7.0.symbols.gmt"
+VERHAAK = SHARED_DATA / "verhaak_gbm" / "TCGA_unified_CORE_ClaNC840.txt"
+HALLMARK = SHARED_DATA / "msigdb" / "h.all.v7.0.symbols.gmt"
 MLP = {"first_layer": 64, "n_layers": 3, "activation": "relu", "dropout": 0.4, "epochs": 25, "patience": 10,
        "batch_size": 16}
 

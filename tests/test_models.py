@@ -6,17 +6,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REPO
 
 from radplug.cv import cv_splits, make_pipeline
 from radplug.metrics import safe_auc
 from radplug.models.builtin import MLP_FAST
 from radplug.search import grid
 
-REPO = Path(__file__).resolve().parents[1]
 PAPER_SIZES = {"enet": 100, "svm": 400, "rf": 120, "gbt": 150, "mlp": 48}
 # fixed-length training (no validation split): early stopping on ~20 validation samples is too noisy for
 # tests that assert learning; test_mlp_early_stopping_keeps_best_epoch covers early stopping itself

@@ -4,24 +4,19 @@ model x gene-set source) with a real Nextflow run."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SHARED_DATA, read_trace, run_nextflow
 
 from radplug.cli import main
 from radplug.genesets import read_gene_sets
 from radplug.io import RadplugInputError, read_parquet, read_provenance, write_parquet
 from radplug.modules_compare import compare_modules, pathway_key, read_modules
 
-REPO = Path(__file__).resolve().parents[1]
-NXF = shutil.which("nextflow") or str(Path(sys.executable).parent / "nextflow")
-REACTOME = REPO / ".." / "shared" / "data" / "msigdb" / "c2.cp.reactome.v6.2.symbols.gmt"
+REACTOME = SHARED_DATA / "msigdb" / "c2.cp.reactome.v6.2.symbols.gmt"
 
 
 def _masking(names: list[str], auc: np.ndarray, target: str = "GLCM_entrop2",
@@ -91,10 +86,10 @@ def test_compare_on_real_reactome_names(tmp_path):
 
 
 @pytest.mark.pipeline
-@pytest.mark.skipif(not Path(NXF).exists(), reason="nextflow not installed")
-def test_pipeline_modules_and_mask_fan_out(tmp_path):
+def test_pipeline_modules_and_mask_fan_out(test_profile_run, tmp_path):
     """-profile test with two gene-set sources and --modules: one MASK task per (model, source), and
-    SIGNIFICANCE writes masking/module_comparison.parquet."""
+    SIGNIFICANCE writes masking/module_comparison.parquet. Resumes the suite's shared test-profile run: the
+    steps before MASK are cached, MASK runs anew (new gene-set inputs)."""
     rng = np.random.default_rng(0)
     genes = [f"SG{i:05d}" for i in range(1, 401)]             # the test profile's simulated gene names
     for name, prefix in (("a.gmt", "MYSET_"), ("h.gmt", "HALLMARK_FAKE_")):
@@ -104,19 +99,17 @@ def test_pipeline_modules_and_mask_fan_out(tmp_path):
                 fh.write(f"{prefix}{k}\tdesc\t" + "\t".join(members) + "\n")
     (tmp_path / "modules.csv").write_text("module,feature,pathway\nM1,histology,MYSET_3;Hallmark fake 5\n"
                                           "M2,not_a_feature,MYSET_1\n")
-    env = {**os.environ, "NXF_OFFLINE": "true", "PYTHONPATH": str(REPO)}
-    cmd = [NXF, "run", str(REPO / "main.nf"), "-profile", "test", "--outdir", str(tmp_path / "res"),
-           "--genesets", f"custom={tmp_path / 'a.gmt'},msigdb_hallmark={tmp_path / 'h.gmt'}",
-           "--modules", str(tmp_path / "modules.csv"), "--mask_min_auc", "0.5"]
-    run = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1800)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    run = run_nextflow(test_profile_run.launch_dir, "-profile", "test", "-resume",
+                       "--genesets", f"custom={tmp_path / 'a.gmt'},msigdb_hallmark={tmp_path / 'h.gmt'}",
+                       "--modules", str(tmp_path / "modules.csv"), "--mask_min_auc", "0.5",
+                       outdir=str(tmp_path / "res"))
+    assert run.returncode == 0, run.log[-6000:]
     masking = read_parquet(tmp_path / "res" / "masking" / "masking.parquet")
     targets = set(masking["target"])
     assert "histology" in targets and set(masking["source"]) == {"custom", "msigdb_hallmark"}
     parts = {p.name for p in (tmp_path / "res" / "masking" / "parts").glob("*.masking.parquet")}
     assert parts == {f"{t}__{s}.masking.parquet" for t in targets for s in ("custom", "msigdb_hallmark")}
-    trace = next((tmp_path / "res" / "pipeline_info").glob("execution_trace*.txt"))
-    tasks = pd.read_csv(trace, sep="\t")
+    tasks = pd.DataFrame(read_trace(tmp_path / "res"))
     mask_tasks = tasks[tasks["name"].str.contains(r"\bMASK \(")]
     assert len(mask_tasks) == 2 * len(targets) and (mask_tasks["status"] == "COMPLETED").all()
     comp = read_parquet(tmp_path / "res" / "masking" / "module_comparison.parquet")

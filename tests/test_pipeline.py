@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, run_nextflow
+from conftest import REPO, read_trace, run_nextflow
 
 pytestmark = pytest.mark.pipeline
 
@@ -116,8 +116,7 @@ def test_report_has_the_main_parts(test_profile_run):
 def test_resume_after_a_finished_run_reruns_nothing(test_profile_run):
     run = run_nextflow(test_profile_run.launch_dir, "-profile", "test", "-resume")
     assert run.returncode == 0, run.log[-3000:]
-    trace = sorted((run.outdir / "pipeline_info").glob("execution_trace_*.txt"))[-1]
-    df = pd.read_csv(trace, sep="\t")
+    df = pd.DataFrame(read_trace(run.outdir))
     assert len(df) > 20
     assert (df["status"] == "CACHED").all(), df.loc[df["status"] != "CACHED", ["name", "status"]].to_string()
 
@@ -141,8 +140,8 @@ def test_every_config_param_is_in_the_schema():
 
 
 def test_unknown_or_mistyped_parameters_fail_before_anything_runs(tmp_path):
-    run = run_nextflow(tmp_path, "-profile", "test", "--cv_fold", "5", "--seed", "abc")
+    run = run_nextflow(tmp_path, "-profile", "test", "--cv_fold", "5", "--seed", "abc", "--max_mising", "0.3")
     assert run.returncode != 0
-    assert "unknown parameter --cv_fold" in run.log
+    assert "unknown parameter --cv_fold" in run.log and "unknown parameter --max_mising" in run.log
     assert "--seed must be an integer" in run.log
     assert not (tmp_path / "results" / "data").exists()

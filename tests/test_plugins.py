@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import REPO, run_nextflow
 
 from radplug.hookspecs import ModelFamily, hookimpl
 
-REPO = Path(__file__).resolve().parents[1]
 PLUGINS = Path(__file__).resolve().parent / "plugins"
 BUILTINS = {"mlp", "enet", "svm", "rf", "gbt"}
 
@@ -197,22 +197,14 @@ def test_check_plugin_cli_exit_code() -> None:
     assert res.stdout.count("PASS") >= 7 and "FAIL" not in res.stdout
 
 
-NEXTFLOW = Path("/work/main/.venv/bin/nextflow")
-
-
 @pytest.mark.pipeline
-def test_knn_plugin_in_real_pipeline_run(knn_site: Path, tmp_path: Path) -> None:
-    """`--models mlp,knn` on -profile test: knn comes only from the installed plugin, main.nf unchanged."""
-    nextflow = shutil.which("nextflow") or (str(NEXTFLOW) if NEXTFLOW.exists() else None)
-    if nextflow is None:
-        pytest.skip("nextflow is not installed (expected /work/main/.venv/bin/nextflow or on PATH)")
-    env = _env(knn_site, NXF_OFFLINE="true", OMP_NUM_THREADS="1")
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+def test_knn_plugin_in_real_pipeline_run(knn_site: Path, test_profile_run, tmp_path: Path) -> None:
+    """`--models mlp,knn` on -profile test: knn comes only from the installed plugin, main.nf unchanged.
+    Resumes the suite's shared test-profile run, so only the knn tasks and those downstream run."""
     out = tmp_path / "res"
-    res = subprocess.run([nextflow, "run", str(REPO / "main.nf"), "-profile", "test", "--models", "mlp,knn",
-                          "--outdir", str(out)], cwd=tmp_path, env=env, capture_output=True, text=True,
-                         timeout=1800)
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    res = run_nextflow(test_profile_run.launch_dir, "-profile", "test", "--models", "mlp,knn", "-resume",
+                       outdir=str(out), env={"PYTHONPATH": _env(knn_site)["PYTHONPATH"], "OMP_NUM_THREADS": "1"})
+    assert res.returncode == 0, res.log[-6000:]
     found = {p.name: p for p in out.rglob("*.parquet")}
     sel = pd.read_parquet(found["selection.parquet"])
     assert set(sel["family"]) == {"mlp", "knn"}

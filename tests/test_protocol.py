@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REPO
 
 from radplug.final import evaluate, fit_final, micro_auc_ci
 from radplug.io import write_parquet
 from radplug.search import grid, plan_jobs, run_job, select
 
-REPO = Path(__file__).resolve().parents[1]
 FAMILIES = ["mlp", "enet", "svm", "rf", "gbt"]
 
 

@@ -10,7 +10,7 @@ import time
 
 import pandas as pd
 import pytest
-from conftest import REPO, nextflow_command, run_nextflow
+from conftest import nextflow_argv, nextflow_env, read_trace, run_nextflow
 
 pytestmark = pytest.mark.pipeline
 
@@ -31,9 +31,8 @@ def _wait_for_search_task(launch_dir, proc, timeout=600) -> None:
 
 
 def test_interrupted_run_resumes_to_the_same_tables(test_profile_run, tmp_path):
-    env = {**os.environ, "NXF_OFFLINE": "true", "NXF_ANSI_LOG": "false"}
-    cmd = [nextflow_command(), "run", str(REPO / "main.nf"), "-profile", "test", "--outdir", "results"]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    proc = subprocess.Popen(nextflow_argv("-profile", "test"), cwd=tmp_path, env=nextflow_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:
         _wait_for_search_task(tmp_path, proc)
@@ -44,7 +43,7 @@ def test_interrupted_run_resumes_to_the_same_tables(test_profile_run, tmp_path):
 
     resumed = run_nextflow(tmp_path, "-profile", "test", "-resume")
     assert resumed.returncode == 0, resumed.log[-3000:]
-    trace = pd.read_csv(sorted((resumed.outdir / "pipeline_info").glob("execution_trace_*.txt"))[-1], sep="\t")
+    trace = pd.DataFrame(read_trace(resumed.outdir))
     search = trace[trace["name"].str.contains("SEARCH")]
     assert (search["status"] == "CACHED").any(), "resume re-ran every SEARCH task"
     assert (search["status"] == "COMPLETED").any(), "the interruption happened after SEARCH finished"

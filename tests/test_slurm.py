@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_containers import TOLERANCE, local_reference, max_table_differences, read_trace, run_pipeline
+from conftest import TOLERANCE, max_table_differences, read_trace, run_pipeline
 
 
 def _slurm_missing() -> str | None:
@@ -57,8 +57,7 @@ def test_every_task_is_a_completed_slurm_job(slurm_run):
         assert job.get("Partition") == os.environ.get("RADPLUG_SLURM_QUEUE", "debug")
 
 
-def test_slurm_results_equal_the_host_results(slurm_run, request, tmp_path_factory):
-    local = local_reference(request, tmp_path_factory)
-    diffs = max_table_differences(local, slurm_run)
+def test_slurm_results_equal_the_host_results(slurm_run, test_profile_run):
+    diffs = max_table_differences(test_profile_run.outdir, slurm_run)
     print("max |slurm - local| per table:", diffs)
     assert all(d <= TOLERANCE for d in diffs.values()), diffs

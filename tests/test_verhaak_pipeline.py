@@ -4,19 +4,15 @@ train/test split, predicted with --clinical_targets Subtype (no radiomics, no hi
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SHARED_DATA, run_nextflow
 from sklearn.model_selection import train_test_split
 
-REPO = Path(__file__).resolve().parents[1]
-GBM = REPO.parent / "shared" / "data" / "verhaak_gbm" / "TCGA_unified_CORE_ClaNC840.txt"
-NEXTFLOW = str(Path(sys.executable).parent / "nextflow")
+GBM = SHARED_DATA / "verhaak_gbm" / "TCGA_unified_CORE_ClaNC840.txt"
 SIGNATURES = {"PN": "Proneural", "NL": "Neural", "CL": "Classical", "MES": "Mesenchymal"}
 
 pytestmark = [
@@ -73,35 +69,10 @@ def test_verhaak_subtypes_through_pipeline(tmp_path: Path) -> None:
     data.mkdir()
     sheet, gmt, test_labels = _split_verhaak(data)
     outdir = tmp_path / "res"
-    env = {
-        **os.environ,
-        "NXF_OFFLINE": "true",
-        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"],
-    }
-    cmd = [
-        NEXTFLOW,
-        "run",
-        str(REPO / "main.nf"),
-        "-profile",
-        "test",
-        "--input",
-        str(sheet),
-        "--outdir",
-        str(outdir),
-        "--clinical_targets",
-        "Subtype",
-        "--genesets",
-        f"custom={gmt}",
-        "--models",
-        "mlp,enet",
-        "--grid",
-        "fast",
-        "--mask_n_random",
-        "50",
-    ]
-    r = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1800)
-    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
+    r = run_nextflow(tmp_path, "-profile", "test", "--input", str(sheet), "--clinical_targets", "Subtype",
+                     "--genesets", f"custom={gmt}", "--models", "mlp,enet", "--grid", "fast",
+                     "--mask_n_random", "50", outdir=str(outdir))
+    assert r.returncode == 0, r.log[-8000:]
 
     labels = pd.read_parquet(outdir / "data" / "labels.parquet")
     assert sorted(labels["Subtype"].unique()) == sorted(SIGNATURES.values())  # stray CR removed
