@@ -13,7 +13,6 @@ import pandas as pd
 from radplug.io import RadplugInputError
 
 HISTOLOGY_CLASSES = ("ADC", "SCC", "other")
-STAGE_CLASSES = ("I", "II", "III", "other")
 MISSING = {
     "",
     "na",
@@ -244,8 +243,3 @@ def normalize_stage(df: pd.DataFrame) -> pd.Series | None:
         index=df.index,
         dtype=object,
     )
-
-
-def write_default_histology_map(path: str | Path) -> None:
-    """Write the default rules as a pattern,histology CSV (the format --histology_map accepts)."""
-    pd.DataFrame(DEFAULT_HISTOLOGY_RULES, columns=["pattern", "histology"]).to_csv(path, index=False)

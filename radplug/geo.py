@@ -87,9 +87,14 @@ def read_series_matrix(path: str | Path) -> pd.DataFrame:
 def series_matrix_clinical(path: str | Path) -> pd.DataFrame:
     """Sample table of a series matrix: index GSM accession; columns title and each characteristics key."""
     sm = read_series_matrix(path)
-    titles = pd.Series(sm.attrs.get("sample_titles", {}), name="title", dtype=object)
-    chars = pd.DataFrame.from_dict(sm.attrs.get("characteristics", {}), orient="index")
-    out = pd.DataFrame(index=pd.Index(sm.columns, name="sample_id"))
+    return series_matrix_samples(sm.columns, sm.attrs)
+
+
+def series_matrix_samples(samples: pd.Index, attrs: dict) -> pd.DataFrame:
+    """The sample table from an already parsed series matrix: its sample columns and its ``attrs``."""
+    titles = pd.Series(attrs.get("sample_titles", {}), name="title", dtype=object)
+    chars = pd.DataFrame.from_dict(attrs.get("characteristics", {}), orient="index")
+    out = pd.DataFrame(index=pd.Index(samples, name="sample_id"))
     out["title"] = titles.reindex(out.index)
     if not chars.empty:
         out = out.join(chars)

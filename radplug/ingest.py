@@ -20,7 +20,6 @@ from radplug.io import RadplugInputError
 
 log = logging.getLogger(__name__)
 
-ROLES = ("train", "test")
 SAMPLESHEET_COLUMNS = ("cohort", "role", "expression", "radiomics", "clinical", "annotation")
 ID_CANDIDATES = (
     "sample_id",
@@ -348,9 +347,9 @@ def read_labels_file(path: str | Path, id_column: str | None = None) -> pd.DataF
     path = Path(path)
     raw = read_table(path)
     if raw.attrs.get("format") == "series_matrix":
-        from radplug.geo import series_matrix_clinical
+        from radplug.geo import series_matrix_samples
 
-        return series_matrix_clinical(path)
+        return series_matrix_samples(raw.columns[1:], raw.attrs)      # first column: ID_REF
     col = find_id_column(raw, str(path), id_column)
     ids = raw[col].astype(str).str.strip()
     empty = ids[ids.isin(["", "nan", "None"])]

@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from radplug.clinical import HISTOLOGY_CLASSES
 from radplug.genesets import read_gene_sets
 from radplug.io import write_parquet
 from radplug.radiomics import AERTS_NAMES, GROUPS
 
 log = logging.getLogger(__name__)
 
-HISTOLOGY_CLASSES = ("ADC", "SCC", "other")
 # Per-gene loadings on the module's activity: uniform in LOADING_RANGE times the module's strength (and
 # ``signal``). Single genes are weak proxies of their module (correlation about 0.2-0.5 at signal 1, as in
 # real pathways), so a set's signal comes from its genes together and a random set that holds a few planted

@@ -13,18 +13,14 @@ from radplug.io import RadplugInputError
 log = logging.getLogger(__name__)
 
 
-def _looks_raw(v: np.ndarray) -> bool:
-    """Raw (unlogged) intensities or counts: a long right tail far above log2 range."""
-    q99 = float(np.quantile(v, 0.99))
-    return q99 > 100
-
-
 def _check_scale(values: np.ndarray, cohorts: np.ndarray, note) -> None:
-    """Warn when expression looks raw, or when one cohort is raw-scale and another log-scale."""
+    """Warn when expression looks raw, or when one cohort is raw-scale and another log-scale. Raw (unlogged)
+    intensities or counts have a long right tail far above log2 range: a 99th percentile above 100."""
     kinds = {}
     for name in pd.unique(cohorts):
         v = values[cohorts == name]
-        kinds[name] = ("raw" if _looks_raw(v) else "log", float(np.quantile(v, 0.99)), float(np.median(v)))
+        q99 = float(np.quantile(v, 0.99))
+        kinds[name] = ("raw" if q99 > 100 else "log", q99, float(np.median(v)))
     raw = [n for n, k in kinds.items() if k[0] == "raw"]
     logged = [n for n, k in kinds.items() if k[0] == "log"]
     detail = "; ".join(f"{n}: median {k[2]:.3g}, 99th percentile {k[1]:.3g}" for n, k in kinds.items())
@@ -99,7 +95,7 @@ def validate(
         )
     values, genes = values[:, ~drop], expr.columns[~drop]
     mean = np.nanmean(values[train], axis=0)
-    cohorts = lab["source_cohort"].to_numpy() if "source_cohort" in lab.columns else lab["cohort"].to_numpy()
+    cohorts = lab["source_cohort"].to_numpy()
     for name in pd.unique(cohorts[~train]):
         rows = cohorts == name
         absent = np.isnan(values[rows]).all(axis=0)
