@@ -79,6 +79,8 @@ def compare_modules(masking: pd.DataFrame, modules: pd.DataFrame, cohorts: tuple
     m["pkey"] = m["gene_set"].map(pathway_key)
     m["tkey"] = m["target"].str.lower()
     targets = set(m["tkey"])
+    by_key = dict(list(m.groupby(["tkey", "pkey"], sort=False)))       # one pass, not one scan per module
+    empty = m.iloc[:0]
     rows = []
     for mod in modules.itertuples(index=False):
         base = {"module": mod.module, "feature": mod.feature, "pathway": mod.pathway}
@@ -86,7 +88,7 @@ def compare_modules(masking: pd.DataFrame, modules: pd.DataFrame, cohorts: tuple
             rows.append({**base, "status": "feature not masked (no model reached the masking AUC threshold, "
                                            "or the feature is not a target)"})
             continue
-        hit = m[(m["tkey"] == mod.feature.lower()) & (m["pkey"] == pathway_key(mod.pathway))]
+        hit = by_key.get((mod.feature.lower(), pathway_key(mod.pathway)), empty)
         if hit.empty:
             rows.append({**base, "status": "pathway not found among the masked gene sets (name, or dropped "
                                            "by the size filters)"})
