@@ -29,6 +29,15 @@ def resolve_device(device: str = "auto") -> str:
     return device
 
 
+def hidden_widths(first_layer: int, n_layers: int) -> list[int]:
+    """Widths of the hidden layers: ``first_layer``, then halved at each further layer (at least 1)."""
+    widths, w = [], int(first_layer)
+    for _ in range(int(n_layers)):
+        widths.append(w)
+        w = max(1, w // 2)
+    return widths
+
+
 def build_network(n_inputs: int, n_outputs: int, first_layer: int, n_layers: int, activation: str,
                   dropout: float):
     """The paper's network: Linear -> BatchNorm -> activation -> Dropout per hidden layer."""
@@ -38,10 +47,10 @@ def build_network(n_inputs: int, n_outputs: int, first_layer: int, n_layers: int
     if activation not in acts:
         raise ValueError(f"activation must be one of {sorted(acts)}, got {activation!r}")
     layers: list[nn.Module] = []
-    width_in, width = n_inputs, int(first_layer)
-    for _ in range(int(n_layers)):
+    width_in = n_inputs
+    for width in hidden_widths(first_layer, n_layers):
         layers += [nn.Linear(width_in, width), nn.BatchNorm1d(width), acts[activation](), nn.Dropout(dropout)]
-        width_in, width = width, max(1, width // 2)
+        width_in = width
     layers.append(nn.Linear(width_in, n_outputs))
     return nn.Sequential(*layers)
 

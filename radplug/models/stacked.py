@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from radplug.models.mlp import MLPClassifier, resolve_device
+from radplug.models.mlp import MLPClassifier, hidden_widths, resolve_device
 
 
 def _stacked_module(k: int, n_inputs: int, n_outputs: int, first_layer: int, n_layers: int, activation: str,
@@ -35,10 +35,7 @@ def _stacked_module(k: int, n_inputs: int, n_outputs: int, first_layer: int, n_l
 
         def __init__(self) -> None:
             super().__init__()
-            widths, w = [], int(first_layer)
-            for _ in range(int(n_layers)):
-                widths.append(w)
-                w = max(1, w // 2)
+            widths = hidden_widths(first_layer, n_layers)
             dims = [n_inputs, *widths, n_outputs]
             self.weights = nn.ParameterList()
             self.biases = nn.ParameterList()
