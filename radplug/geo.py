@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from radplug.io import RadplugInputError
+from radplug.io import RadplugInputError, read_text
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +79,7 @@ def read_series_matrix_text(text: str, origin: str) -> pd.DataFrame:
 
 def read_series_matrix(path: str | Path) -> pd.DataFrame:
     """Read a (possibly gzipped) series matrix file; see :func:`read_series_matrix_text`."""
-    from radplug.ingest import _decode, _read_bytes
-
-    return read_series_matrix_text(_decode(_read_bytes(Path(path))), str(path))
+    return read_series_matrix_text(read_text(Path(path)), str(path))
 
 
 def series_matrix_clinical(path: str | Path) -> pd.DataFrame:
@@ -107,10 +105,8 @@ def read_platform_annotation(path: str | Path) -> pd.DataFrame:
     Accepts a GEO GPL table (``ID`` and ``Gene Symbol`` columns, '#' comment lines, optional
     ``!platform_table_begin`` block, ``///``-separated multi-gene symbols) and MSigDB ``.chip`` files
     (``Probe Set ID``, ``Gene Symbol``; one row per probe and gene). Probes without a symbol are left out."""
-    from radplug.ingest import _decode, _read_bytes
-
     path = Path(path)
-    text = _decode(_read_bytes(path)).replace("\r\n", "\n").replace("\r", "")
+    text = read_text(path).replace("\r\n", "\n").replace("\r", "")
     lines = text.split("\n")
     low = [ln.strip().lower() for ln in lines]
     if "!platform_table_begin" in low:
@@ -206,10 +202,8 @@ def collapse_columns(values: pd.DataFrame, keys: pd.Index, method: str = "mean")
 
 def read_cls(path: str | Path) -> list[str]:
     """GSEA categorical .cls labels: line 1 ``n_samples n_classes 1``, line 2 ``# names``, line 3 labels."""
-    from radplug.ingest import _decode, _read_bytes
-
     path = Path(path)
-    lines = [ln.strip() for ln in _decode(_read_bytes(path)).replace("\r", "").split("\n") if ln.strip()]
+    lines = [ln.strip() for ln in read_text(path).replace("\r", "").split("\n") if ln.strip()]
     if len(lines) < 3:
         raise RadplugInputError(f"{path}: a .cls file needs 3 lines (sizes, '# class names', labels)")
     head = lines[0].split()

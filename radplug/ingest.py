@@ -4,7 +4,6 @@ Every check fails with a :class:`RadplugInputError` naming the file, the row or 
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import logging
@@ -16,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from radplug.clinical import normalize_histology, normalize_stage, read_histology_map
-from radplug.io import RadplugInputError
+from radplug.io import RadplugInputError, read_text
 
 log = logging.getLogger(__name__)
 
@@ -37,41 +36,6 @@ SCHEMA_INPUT = Path(__file__).resolve().parent / "schemas" / "schema_input.json"
 
 
 # --------------------------------------------------------------------------- low-level readers
-def _read_bytes(path: Path) -> bytes:
-    if not path.exists():
-        raise RadplugInputError(f"{path}: file not found; check the path in the samplesheet")
-    if path.is_dir():
-        raise RadplugInputError(f"{path}: is a folder, not a file")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise RadplugInputError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from exc
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise RadplugInputError(
-                f"{path}: a corrupt or truncated gzip file ({exc}); download it again"
-            ) from exc
-    if not data.strip():
-        raise RadplugInputError(f"{path}: file is empty")
-    if b"\x00" in data[:4096]:
-        raise RadplugInputError(
-            f"{path}: looks like a binary file, not text (CSV/TSV/GCT/series matrix); "
-            "check the file and its extension"
-        )
-    return data
-
-
-def _decode(data: bytes) -> str:
-    if data[:3] == b"\xef\xbb\xbf":
-        data = data[3:]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
 def _suffix(path: Path) -> str:
     name = re.sub(r"\.gz$", "", path.name.lower())
     return name.rsplit(".", 1)[-1] if "." in name else ""
@@ -83,7 +47,7 @@ def detect_format(path: Path, text: str | None = None) -> str:
     if suffix in ("parquet", "h5ad", "cls"):
         return suffix
     if text is None:
-        text = _decode(_read_bytes(path))
+        text = read_text(path)
     if suffix == "gct" or text.startswith(("#1.2", "#1.3")):
         return "gct"
     if "!series_matrix_table_begin" in text[:5_000_000].lower():
@@ -157,7 +121,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         df = _read_h5ad(path)
         df.attrs["format"] = "h5ad"
         return df
-    text = _decode(_read_bytes(path))
+    text = read_text(path)
     fmt = detect_format(path, text)
     if fmt == "gct":
         df = read_gct_text(text, str(path))
@@ -396,7 +360,7 @@ def read_samplesheet(path: str | Path) -> list[Cohort]:
     import jsonschema
 
     path = Path(path)
-    text = _decode(_read_bytes(path))
+    text = read_text(path)
     df = _read_delimited(text, path) if detect_format(path, text) == "delimited" else None
     if df is None:
         raise RadplugInputError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import platform
@@ -87,3 +88,45 @@ def write_json(obj: Any, path: str | os.PathLike) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(obj, indent=2, default=str))
     return path
+
+
+def _read_bytes(path: Path) -> bytes:
+    """Bytes of a local input file, gunzipped; clear errors for missing, unreadable, empty or binary files."""
+    if not path.exists():
+        raise RadplugInputError(f"{path}: file not found; check the path in the samplesheet")
+    if path.is_dir():
+        raise RadplugInputError(f"{path}: is a folder, not a file")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RadplugInputError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from exc
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise RadplugInputError(
+                f"{path}: a corrupt or truncated gzip file ({exc}); download it again"
+            ) from exc
+    if not data.strip():
+        raise RadplugInputError(f"{path}: file is empty")
+    if b"\x00" in data[:4096]:
+        raise RadplugInputError(
+            f"{path}: looks like a binary file, not text (CSV/TSV/GCT/series matrix); "
+            "check the file and its extension"
+        )
+    return data
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 text (a byte-order mark dropped), latin-1 when it is not UTF-8."""
+    if data[:3] == b"\xef\xbb\xbf":
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def read_text(path: Path) -> str:
+    """Text of an input file (gzip allowed): the one reader behind every text format radplug ingests."""
+    return _decode(_read_bytes(Path(path)))
