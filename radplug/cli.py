@@ -17,6 +17,28 @@ from radplug.plugins import PluginError
 log = logging.getLogger("radplug")
 
 
+def _positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value
+
+
+def _unit_interval(text: str) -> float:
+    """argparse type: a number in [0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (got {value})")
+    return value
+
+
 def _csv_list(s: str) -> list[str]:
     return [x.strip() for x in s.split(",") if x.strip()]
 
@@ -113,18 +135,29 @@ def cmd_fit(a: argparse.Namespace) -> None:
 
 
 def cmd_evaluate(a: argparse.Namespace) -> None:
+    from radplug.chance import target_chance
     from radplug.final import evaluate, load_model
 
     models = sorted((load_model(p) for p in a.models), key=lambda m: m.target)
     met, pred = evaluate(models, read_expression(a.expression), read_parquet(a.targets), a.n_boot, a.seed)
+    met, chance = target_chance(met, pred, a.mask_min_auc, seed=a.seed)
     out = Path(a.outdir)
-    write_parquet(met, out / "test_metrics.parquet", "evaluate", n_boot=a.n_boot, seed=a.seed)
+    write_parquet(met, out / "test_metrics.parquet", "evaluate", n_boot=a.n_boot, seed=a.seed,
+                  auc_permutations=chance["permutations"], auc_q_family="every target of the run (overall rows)")
     write_parquet(pred, out / "predictions.parquet", "evaluate")
+    write_parquet(pd.DataFrame([chance]), out / "target_chance.parquet", "evaluate")
     overall = met[met["averaging"] != "one-vs-rest"]
-    chosen = sorted(overall.loc[overall["auc"] >= a.mask_min_auc, "target"].unique())
+    passing = overall["auc"] >= a.mask_min_auc
+    chosen = sorted(overall.loc[passing & (overall["auc_q"] <= a.mask_target_q), "target"].unique())
     (out / "mask_targets.txt").write_text("".join(f"{t}\n" for t in chosen))
-    log.info("%d of %d targets reach test AUC >= %.2f and go on to masking", len(chosen), len(overall),
-             a.mask_min_auc)
+    log.info("%d of %d targets reach test AUC >= %.2f; %.1f would by chance alone (label permutation at this "
+             "test cohort's size and class balance); %d have a test-AUC q-value < 0.05",
+             int(passing.sum()), len(overall), a.mask_min_auc, chance["expected_by_chance"],
+             int((overall["auc_q"] < 0.05).sum()))
+    if a.mask_target_q < 1:
+        log.info("%d targets also reach test-AUC q <= %g and go on to masking", len(chosen), a.mask_target_q)
+    else:
+        log.info("%d targets go on to masking", len(chosen))
 
 
 def _parse_sources(specs: list[str]) -> list[tuple[str, str | None]]:
@@ -139,7 +172,7 @@ def cmd_mask(a: argparse.Namespace) -> None:
     from radplug.final import load_model
     from radplug.genesets import prepare_gene_sets, source_info
     from radplug.interpret import permutation_importance
-    from radplug.masking import mask_model
+    from radplug.masking import mask_model, saturation
     from radplug.plugins import get_source
 
     model = load_model(a.model)
@@ -149,34 +182,52 @@ def cmd_mask(a: argparse.Namespace) -> None:
         src = get_source(name)
         long = src.load(path)
         prep = prepare_gene_sets(long, model.genes, a.min_set_size, a.max_set_size)
+        if not prep.members:
+            raise SystemExit(f"radplug mask: no gene set of source {name} ({path}) has between {a.min_set_size} "
+                             f"and {a.max_set_size} of the {len(model.genes)} genes of the {model.target} model: "
+                             "check that the gene identifiers match (symbols) or widen --min_set_size/--max_set_size")
         stem = f"{model.target}__{name}"
         write_parquet(prep.coverage.assign(source=name), out / f"{stem}.coverage.parquet", "mask")
         write_parquet(prep.dropped.assign(source=name), out / f"{stem}.dropped.parquet", "mask")
-        if not prep.members:
-            log.warning("source %s: no gene set passes the size filters for %s", name, model.target)
-            continue
         real, null = mask_model(model, expression, targets, prep.members, prep.coverage, name, a.n_random,
-                                a.max_null_sizes, a.seed, a.device)
+                                a.max_null_sizes, a.seed, a.device, max_random=a.max_random,
+                                fdr_scope=a.fdr_scope)
         info = source_info(src, long)
         real["source_version"] = info["version"]
-        write_parquet(real, out / f"{stem}.masking.parquet", "mask", source=name, n_random=a.n_random,
+        meta = {"source": name, "n_random": a.n_random, "max_random": a.max_random,
+                "null_bins": a.max_null_sizes, "fdr_scope": a.fdr_scope}
+        write_parquet(real, out / f"{stem}.masking.parquet", "mask", **meta,
                       source_license=info["license"], source_citation=info["citation"])
-        write_parquet(null, out / f"{stem}.null.parquet", "mask", source=name, n_random=a.n_random)
-        if "permutation" in _csv_list(a.interpreters):
+        write_parquet(null, out / f"{stem}.null.parquet", "mask", **meta)
+        saturated = [c for c, g in real[real["cohort"] == "test"].groupby("class") if saturation(g)[0]]
+        run_perm = "permutation" in _csv_list(a.interpreters)
+        if saturated and not run_perm:
+            log.warning("%s x %s: masking is saturated for class(es) %s; running gene-set permutation importance, "
+                        "which does not saturate", model.target, name, ", ".join(map(str, saturated)))
+        if run_perm or saturated:
             perm = permutation_importance(model, expression, targets, prep.members, name, a.seed,
                                           device=a.device)
             write_parquet(perm, out / f"{stem}.permutation.parquet", "mask", source=name)
 
 
 def cmd_significance(a: argparse.Namespace) -> None:
-    from radplug.masking import significance
+    from radplug.masking import FDR_FAMILIES, significance
 
     real = pd.concat([read_parquet(p) for p in a.masking], ignore_index=True)
     null = pd.concat([read_parquet(p) for p in a.null], ignore_index=True)
-    res = significance(real, null)
+    res = significance(real, fdr_scope=a.fdr_scope)
     out = Path(a.outdir)
-    write_parquet(res, out / "masking.parquet", "significance")
+    drawn = int(res.loc[res["cohort"] == "test"].drop_duplicates(["source", "target", "null_bin"])["null_drawn"]
+                .sum()) if "null_drawn" in res else 0
+    write_parquet(res, out / "masking.parquet", "significance", fdr_scope=a.fdr_scope,
+                  fdr_family=",".join(FDR_FAMILIES[a.fdr_scope]), fdr_method="Benjamini-Hochberg",
+                  random_sets_drawn=drawn)
     write_parquet(null, out / "masking_null.parquet", "significance")
+    test = res[res["cohort"] == "test"]
+    log.info("masking significance: %d tests in families of (%s); %d random sets drawn; %d significant at "
+             "q < 0.05; %d saturated and %d implausible rows", int(test["p_value"].notna().sum()),
+             ", ".join(FDR_FAMILIES[a.fdr_scope]), drawn, int((test["call"] == "significant").sum()),
+             int(test["saturated"].sum()), int(test["implausible"].sum()))
     for kind, files in (("coverage", a.coverage), ("dropped", a.dropped), ("permutation", a.permutation)):
         if files:
             tabs = [read_parquet(p) for p in files]
@@ -348,6 +399,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=42)
     s.add_argument("--mask-min-auc", type=float, default=0.7,
                    help="targets whose test AUC reaches this go on to masking (listed in mask_targets.txt)")
+    s.add_argument("--mask-target-q", type=_unit_interval, default=1.0,
+                   help="and whose test-AUC q-value (label permutation, BH over targets) is at most this")
     s.set_defaults(func=cmd_evaluate)
 
     s = sub.add_parser("mask", help="gene-set masking of one model over gene-set sources")
@@ -356,19 +409,26 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--genesets", nargs="+", required=True, help="SOURCE=PATH (e.g. custom=sets.gmt)")
     s.add_argument("--min-set-size", type=int, default=5)
     s.add_argument("--max-set-size", type=int, default=500)
-    s.add_argument("--n-random", type=int, default=100)
-    s.add_argument("--max-null-sizes", type=int, default=25)
+    s.add_argument("--n-random", type=_positive_int, default=200,
+                   help="random gene sets drawn first per size bin")
+    s.add_argument("--max-random", type=_positive_int, default=10_000,
+                   help="most random gene sets per size bin (sequential Monte Carlo)")
+    s.add_argument("--max-null-sizes", type=_positive_int, default=10, help="set-size bins of the null")
+    s.add_argument("--fdr-scope", choices=["target", "run"], default="target",
+                   help="BH family: one source x target x cohort x class, or the whole run")
     s.add_argument("--interpreters", default="masking")
     s.add_argument("--seed", type=int, default=42)
     s.add_argument("--device", default="cpu")
     s.set_defaults(func=cmd_mask)
 
-    s = sub.add_parser("significance", help="empirical p-values and BH q-values for masking scores")
+    s = sub.add_parser("significance", help="BH q-values, saturation and calls for masking scores")
     s.add_argument("--masking", nargs="+", required=True)
     s.add_argument("--null", nargs="+", required=True)
     s.add_argument("--coverage", nargs="*", default=[])
     s.add_argument("--dropped", nargs="*", default=[])
     s.add_argument("--permutation", nargs="*", default=[])
+    s.add_argument("--fdr-scope", choices=["target", "run"], default="target",
+                   help="BH family: one source x target x cohort x class, or the whole run")
     s.add_argument("--outdir", required=True)
     s.set_defaults(func=cmd_significance)
 

@@ -298,76 +298,142 @@ def score_sets(proba: np.ndarray, y: np.ndarray, model: FinalModel) -> list[dict
 
 def random_sets(n_genes: int, sizes: np.ndarray, n_random: int, rng: np.random.Generator) -> list[np.ndarray]:
     """``n_random`` random gene sets (column indices, without replacement) for each size in ``sizes``."""
-    out = []
-    for sz in sizes:
-        keys = rng.random((n_random, n_genes))
-        out.extend(np.argpartition(keys, int(sz) - 1, axis=1)[:, : int(sz)])
+    return random_sets_of_sizes(n_genes, np.repeat(np.asarray(sizes, dtype=int), n_random), rng)
+
+
+def random_sets_of_sizes(n_genes: int, sizes: np.ndarray, rng: np.random.Generator,
+                         chunk_elements: int = 2**23) -> list[np.ndarray]:
+    """One random gene set (column indices, without replacement) per entry of ``sizes``, in that order."""
+    sizes = np.asarray(sizes, dtype=int)
+    out: list[np.ndarray] = [np.empty(0, dtype=np.int64)] * len(sizes)
+    step = max(1, chunk_elements // max(n_genes, 1))
+    for sz in np.unique(sizes):
+        where = np.flatnonzero(sizes == sz)
+        for lo in range(0, len(where), step):
+            part = where[lo:lo + step]
+            keys = rng.random((len(part), n_genes))
+            picks = np.argpartition(keys, int(sz) - 1, axis=1)[:, : int(sz)]
+            for i, row in zip(part, picks, strict=True):
+                out[i] = row
     return out
 
 
-def mask_model(model: FinalModel, expression: pd.DataFrame, targets: pd.DataFrame,
-               members: dict[str, np.ndarray], coverage: pd.DataFrame, source: str, n_random: int = 100,
-               max_null_sizes: int = 25, seed: int = 0, device: str = "cpu",
-               cohorts: tuple[str, ...] = ("test", "train"), null_cohorts: tuple[str, ...] = ("test",),
-               threads: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Masking scores (AUC, AP and rank per cohort, class and set) for every set of a source, and the
-    size-matched random-set null distribution.
+#: Columns of the per-set significance written by MASK for cohorts with a null (see ``mask_model``).
+SEQUENTIAL_COLUMNS = ["p_value", "n_random", "hits", "stop", "null_bin", "null_size"]
 
-    ``members`` gives each set's column indices into ``model.genes`` (all of them measured). The null draws
-    ``n_random`` random sets from the model's genes per size; when a source has more than ``max_null_sizes``
-    distinct set sizes, sizes are grouped into that many quantile bins and each bin's median size is used.
+
+def mask_model(model: FinalModel, expression: pd.DataFrame, targets: pd.DataFrame,
+               members: dict[str, np.ndarray], coverage: pd.DataFrame, source: str, n_random: int = 200,
+               max_null_sizes: int = 10, seed: int = 0, device: str = "cpu",
+               cohorts: tuple[str, ...] = ("test", "train"), null_cohorts: tuple[str, ...] = ("test",),
+               threads: int | None = None, max_random: int = 10_000, fdr_scope: str = "target",
+               fdr: float = 0.05) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Masking scores (AUC, AP, rank per cohort, class and set) for every set of a source, with sequential
+    Monte Carlo p-values against random gene sets of matched size on the ``null_cohorts``.
+
+    ``members`` gives each set's column indices into ``model.genes`` (all of them measured). Sets are
+    grouped into at most ``max_null_sizes`` size bins (every distinct size its own bin when there are no
+    more; else size-quantile bins). Each bin draws random sets from the model's genes, with sizes drawn
+    from the sizes of the bin's sets still being tested: ``n_random`` first, then more up to ``max_random``
+    while a set of the bin is undecided (``radplug.sequential``). With ``fdr_scope="target"`` BH runs over
+    this source, target, cohort and class, so sets that cannot pass BH at ``fdr`` stop drawing early; with
+    ``"run"`` (BH over the whole run) they do not. Every row also carries ``auc_full``, the unmasked
+    model's AUC on the same patients and class. Returns (scores, every random set's scores).
     """
     from radplug.binarize import encode_target
+    from radplug.sequential import sequential_p_values
 
+    if n_random < 1 or max_random < n_random:
+        raise ValueError(f"--mask_n_random must be >= 1 (got {n_random}) and --mask_max_random at least as "
+                         f"large (got {max_random})")
+    if fdr_scope not in ("target", "run"):
+        raise ValueError(f"--mask_fdr_scope must be 'target' or 'run' (got {fdr_scope!r})")
     engine = MaskingEngine(model, device=device, threads=threads)
     names = list(members)
     sets = [members[s] for s in names]
     sizes = np.array([len(s) for s in sets])
     size_of_bin, bin_of_set = null_sizes(sizes, max_null_sizes)
     rng = np.random.default_rng(seed)
-    null_sets = random_sets(len(model.genes), size_of_bin, n_random, rng) if n_random > 0 else []
-    null_size = np.repeat(size_of_bin, n_random)
     tgt = targets.set_index("sample_id")
     cov = coverage.set_index("gene_set")
+    labels = [label for label, _ in class_columns(model)]
     real_rows, null_rows = [], []
     for cohort in cohorts:
         ids = tgt.index[tgt["cohort"] == cohort]
         mask, y = encode_target(tgt.loc[ids, model.target], model.classes)
         ids = ids[mask]
-        if len(ids) < 4 or len(np.unique(y)) < 2:
-            log.warning("masking %s on %s: too few labelled samples or a single class; skipped",
-                        model.target, cohort)
+        present = [model.classes[k] for k in np.unique(y)]
+        if len(ids) < 4 or len(present) < 2:
+            msg = (f"masking {model.target} on the {cohort} cohort: {len(ids)} labelled patients with classes "
+                   f"{present}; an AUC needs at least 4 patients and two classes")
+            if cohort in null_cohorts:
+                raise ValueError(msg + ". Masking significance cannot be computed for this target: drop it "
+                                 "from the targets or give the test cohort patients of every class.")
+            log.warning("%s; skipped", msg)
             continue
         X = expression.loc[ids, model.genes].to_numpy(dtype=np.float32)
         t0 = time.time()
         proba = engine.probabilities(X, sets)
+        full = {sc["class"]: float(sc["auc"][0])
+                for sc in score_sets(engine.probabilities(X, [np.arange(len(model.genes))]), y, model)}
         t1 = time.time()
         log.info("masked %d %s sets for %s on %s cohort in %.1fs (%.0f sets/s)", len(sets), source,
                  model.target, cohort, t1 - t0, len(sets) / max(t1 - t0, 1e-9))
-        for sc in score_sets(proba, y, model):
+        scores = score_sets(proba, y, model)
+        sig = None
+        if cohort in null_cohorts:
+            drawn_sizes: dict[int, list[np.ndarray]] = {}
+
+            def draw(b: int, n: int, active: np.ndarray, _X=X, _y=y, _sizes=drawn_sizes) -> np.ndarray:
+                pool = sizes[active] if len(active) else sizes[bin_of_set == b]
+                sz = rng.choice(pool, size=n)
+                _sizes.setdefault(b, []).append(sz)
+                nproba = engine.probabilities(_X, random_sets_of_sizes(len(model.genes), sz, rng))
+                return np.column_stack([sc["auc"] for sc in score_sets(nproba, _y, model)])
+
+            observed = np.column_stack([sc["auc"] for sc in scores])
+            sig = sequential_p_values(observed, bin_of_set, draw, n_initial=n_random, n_max=max_random,
+                                      fdr=fdr if fdr_scope == "target" else None,
+                                      progress=lambda msg: log.info("%s x %s null: %s", model.target, source, msg))
+            for b in np.unique(bin_of_set):
+                bsz = np.concatenate(drawn_sizes.get(int(b), [np.empty(0, dtype=int)]))
+                for c, label in enumerate(labels):
+                    vals = sig.null[b][:, c]
+                    null_rows.append(pd.DataFrame({
+                        "target": model.target, "source": source, "cohort": cohort, "class": label,
+                        "null_bin": int(b), "null_size": bsz[: len(vals)], "draw": np.arange(len(vals)),
+                        "auc": vals}))
+            log.info("%s x %s: %d random sets drawn in %d size bins (%s)", model.target, source,
+                     int(sig.drawn_per_bin.sum()), len(np.unique(bin_of_set)),
+                     ", ".join(str(int(n)) for n in sig.drawn_per_bin[np.unique(bin_of_set)]))
+        for c, sc in enumerate(scores):
             part = pd.DataFrame({
                 "target": model.target, "family": model.family, "source": source, "cohort": cohort,
                 "class": sc["class"], "gene_set": names, "auc": sc["auc"], "ap": sc["ap"],
+                "auc_full": full[sc["class"]],
                 "n_genes": cov.loc[names, "n_genes"].to_numpy(), "n_present": sizes,
-                "coverage": cov.loc[names, "coverage"].to_numpy(), "null_size": size_of_bin[bin_of_set],
-                "n_patients": len(ids)})
+                "coverage": cov.loc[names, "coverage"].to_numpy(), "null_bin": bin_of_set,
+                "null_size": size_of_bin[bin_of_set], "n_patients": len(ids)})
+            if sig is not None:
+                part["p_value"] = sig.p_value[:, c]
+                part["n_random"] = sig.n_random[:, c]
+                part["hits"] = sig.hits[:, c]
+                part["stop"] = sig.stop[:, c].astype(str)
+                part["null_drawn"] = sig.drawn_per_bin[bin_of_set]
+            else:
+                part["p_value"], part["n_random"], part["hits"] = np.nan, 0, 0
+                part["stop"], part["null_drawn"] = "", 0
             part["rank"] = part["auc"].rank(ascending=False, method="min").astype("Int64")
             real_rows.append(part)
-        if n_random > 0 and cohort in null_cohorts:
-            nproba = engine.probabilities(X, null_sets)
-            for sc in score_sets(nproba, y, model):
-                null_rows.append(pd.DataFrame({
-                    "target": model.target, "source": source, "cohort": cohort, "class": sc["class"],
-                    "null_size": null_size, "auc": sc["auc"], "ap": sc["ap"]}))
-            log.info("null: %d random sets in %.1fs", len(null_sets), time.time() - t1)
     real = pd.concat(real_rows, ignore_index=True) if real_rows else pd.DataFrame()
     null = pd.concat(null_rows, ignore_index=True) if null_rows else pd.DataFrame(
-        columns=["target", "source", "cohort", "class", "null_size", "auc", "ap"])
+        columns=["target", "source", "cohort", "class", "null_bin", "null_size", "draw", "auc"])
     return real, null
 
 
 def null_sizes(sizes: np.ndarray, max_bins: int) -> tuple[np.ndarray, np.ndarray]:
-    """(representative size per null bin, bin index of each set)."""
+    """(representative size per null bin, bin index of each set): every distinct size when there are at
+    most ``max_bins``, else size-quantile bins represented by their median size."""
     uniq = np.unique(sizes)
     if len(uniq) <= max_bins:
         return uniq, np.searchsorted(uniq, sizes)
@@ -380,65 +446,83 @@ def null_sizes(sizes: np.ndarray, max_bins: int) -> tuple[np.ndarray, np.ndarray
     return reps[used], np.array([remap[b] for b in bins])
 
 
-def significance(real: pd.DataFrame, null: pd.DataFrame) -> pd.DataFrame:
-    """P-values for masking AUCs against random gene sets of matched size, BH q-values and ranks.
+#: Sets whose masked AUC exceeds the unmasked model's by more than this are flagged implausible.
+IMPLAUSIBLE_MARGIN = 0.05
+#: A (target, cohort, class) is saturated when this share of sets (and at least SATURATED_TIES) reaches the
+#: unmasked model's AUC ...
+SATURATED_SHARE = 0.25
+#: ... provided that AUC is at least this (below it, sets above the model are noise, not saturation) ...
+SATURATION_MIN_FULL_AUC = 0.7
+#: ... or when the top AUC is tied by at least this many sets (and 5 % of them).
+SATURATED_TIES = 3
+#: BH families: "target" = one source, target, cohort and class; "run" = every test of one cohort.
+FDR_FAMILIES = {"target": ["source", "target", "cohort", "class"], "run": ["cohort"]}
 
-    Per (source, target, cohort, class):
 
-    - ``p_size``: plain empirical p-value against the random sets of the set's own size bin,
-      ``(1 + #{null AUC >= observed}) / (1 + #null)``.
-    - ``p_value`` (the one ``q_value`` uses): the same comparison with two refinements. (1) Size: a set
-      rarely has exactly its bin's size, so the observed AUC is standardized by the null mean and SD
-      interpolated at the set's own size (linear in log size between bin sizes, constant beyond them) and
-      compared with the bin's null standardized by its own mean and SD. (2) Resolution: where fewer than 10
-      random sets reach the observation, the p-value comes from a generalized Pareto tail fitted to the
-      bin's largest null values (``upper_tail_p_values``; ``p_tail`` marks these rows), so that strong
-      associations can pass BH over thousands of sets without millions of random sets.
-    - ``q_value``: Benjamini-Hochberg over ``p_value`` within the group (one source, target, cohort, class).
-    - ``rank``: 1 = highest AUC in the group; ``n_null``: random sets in the set's own bin.
+def saturation(g: pd.DataFrame, tol: float = 1e-9) -> tuple[bool, str]:
+    """Whether masking can rank the sets of one (source, target, cohort, class) group, and why not."""
+    auc = g["auc"].to_numpy(dtype=float)
+    auc = auc[~np.isnan(auc)]
+    if auc.size == 0:
+        return False, ""
+    top_tied = int((auc >= auc.max() - tol).sum())
+    full = float(g["auc_full"].iloc[0]) if "auc_full" in g else np.nan
+    n_reach = int((auc >= full - 0.005).sum()) if full >= SATURATION_MIN_FULL_AUC else 0
+    reach = n_reach / auc.size
+    if n_reach >= max(SATURATED_TIES, SATURATED_SHARE * auc.size):
+        return True, (f"saturated: {reach:.0%} of sets reach the unmasked model's AUC ({full:.3f}); masking "
+                      "cannot rank sets for this target (see permutation importance)")
+    if top_tied >= max(SATURATED_TIES, 0.05 * auc.size):
+        return True, (f"saturated: {top_tied} sets tie at the top AUC ({auc.max():.3f}); masking cannot rank "
+                      "sets for this target (see permutation importance)")
+    return False, ""
 
-    Cohorts without a null (e.g. training) get NaN p-values but still a rank.
+
+def significance(real: pd.DataFrame, null: pd.DataFrame | None = None, fdr_scope: str = "target",
+                 fdr: float = 0.05) -> pd.DataFrame:
+    """BH q-values, ranks, saturation and calls for masking rows whose p-values MASK computed.
+
+    - ``q_value``: Benjamini-Hochberg over ``p_value`` within each family (``FDR_FAMILIES[fdr_scope]``;
+      by default one source, target, cohort and class). Rows of saturated groups get NaN.
+    - ``saturated`` / ``note``: the group's sets cannot be ranked by masking (``saturation``).
+    - ``implausible``: the masked AUC exceeds the unmasked model's by more than ``IMPLAUSIBLE_MARGIN``
+      (masked inputs far from the training distribution, or a model that the set's genes alone serve
+      better): a flag beside the call, said in ``note``, for the reader to weigh.
+    - ``call``: "significant" (q < ``fdr``), "not significant", "saturated" (the group cannot be ranked),
+      or "untested" (no null for this cohort, e.g. training).
+    - ``rank``: 1 = highest AUC in its (source, target, cohort, class) group.
+    ``null`` is accepted for symmetry with MASK's outputs and not used: the p-values come with the rows.
     """
-    from radplug.metrics import benjamini_hochberg, upper_tail_p_values
+    from radplug.metrics import benjamini_hochberg
 
+    if fdr_scope not in FDR_FAMILIES:
+        raise ValueError(f"--mask_fdr_scope must be one of {sorted(FDR_FAMILIES)} (got {fdr_scope!r})")
     keys = ["source", "target", "cohort", "class"]
-    null_groups = {k: g for k, g in null.groupby(keys, sort=False)} if len(null) else {}
-    out = []
-    for key, g in real.groupby(keys, sort=True):
-        g = g.copy()
-        nul = null_groups.get(key)
-        p_size = np.full(len(g), np.nan)
-        p = np.full(len(g), np.nan)
-        tail = np.zeros(len(g), dtype=bool)
-        n_null = np.zeros(len(g), dtype=int)
-        if nul is not None:
-            bins = {}
-            for size, ng in nul.groupby("null_size", sort=True):
-                vals = np.sort(ng["auc"].dropna().to_numpy())
-                if len(vals) >= 2:
-                    bins[float(size)] = (vals, vals.mean(), max(vals.std(ddof=1), 1e-9))
-            if bins:
-                sizes = np.array(sorted(bins))
-                own = np.log(np.maximum(g["n_present"].to_numpy(dtype=float), 1))
-                mu_at = np.interp(own, np.log(sizes), [bins[s][1] for s in sizes])
-                sd_at = np.interp(own, np.log(sizes), [bins[s][2] for s in sizes])
-                z_obs = (g["auc"].to_numpy() - mu_at) / sd_at
-                set_bin = g["null_size"].to_numpy(dtype=float)
-                for size, (vals, mu, sd) in bins.items():
-                    sel = set_bin == size
-                    if not sel.any():
-                        continue
-                    obs = g["auc"].to_numpy()[sel]
-                    p_size[sel] = upper_tail_p_values(vals, obs, min_exceedances=0)[0]      # plain empirical
-                    p[sel], tail[sel] = upper_tail_p_values((vals - mu) / sd, z_obs[sel] - 1e-12)
-                    n_null[sel] = len(vals)
-        g["n_null"] = n_null
-        g["p_size"] = p_size
-        g["p_value"] = p
-        g["p_tail"] = tail
-        g["q_value"] = benjamini_hochberg(p)
-        g["rank"] = g["auc"].rank(ascending=False, method="min").astype("Int64")
-        out.append(g)
-    if not out:
-        return real.assign(n_null=0, p_size=np.nan, p_value=np.nan, p_tail=False, q_value=np.nan, rank=pd.NA)
-    return pd.concat(out, ignore_index=True).sort_values(keys + ["rank"]).reset_index(drop=True)
+    if real.empty:
+        return real.assign(q_value=np.nan, saturated=False, implausible=False, note="", call="", rank=pd.NA)
+    out = real.reset_index(drop=True)
+    if "auc_full" not in out:
+        out["auc_full"] = np.nan
+    if "p_value" not in out:
+        out["p_value"] = np.nan
+    out["saturated"] = False
+    out["note"] = ""
+    out["rank"] = out.groupby(keys, sort=False)["auc"].rank(ascending=False, method="min").astype("Int64")
+    for idx in out.groupby(keys, sort=False).indices.values():
+        sat, why = saturation(out.iloc[idx])
+        if sat:
+            out.iloc[idx, out.columns.get_loc("saturated")] = True
+            out.iloc[idx, out.columns.get_loc("note")] = why
+    out["implausible"] = (out["auc"] > out["auc_full"] + IMPLAUSIBLE_MARGIN).fillna(False).astype(bool)
+    out["q_value"] = np.nan
+    testable = out["p_value"].notna() & ~out["saturated"]
+    tested = out[testable]
+    for idx in tested.groupby(FDR_FAMILIES[fdr_scope], sort=False).indices.values():
+        rows = tested.index[idx]
+        out.loc[rows, "q_value"] = benjamini_hochberg(out.loc[rows, "p_value"].to_numpy(dtype=float))
+    out.loc[out["implausible"] & (out["note"] == ""), "note"] = (
+        f"implausible: masked AUC above the unmasked model's by more than {IMPLAUSIBLE_MARGIN}")
+    call = np.where(out["q_value"] < fdr, "significant", "not significant")
+    call = np.where(out["saturated"] & out["p_value"].notna(), "saturated", call)
+    out["call"] = np.where(out["p_value"].isna(), "untested", call)
+    return out.sort_values(keys + ["rank"]).reset_index(drop=True)

@@ -84,64 +84,13 @@ def bootstrap_auc_ci(y_true: np.ndarray, score: np.ndarray, n_boot: int = 1000, 
 
 
 def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg q-values (NaN p-values stay NaN)."""
+    """Benjamini-Hochberg q-values (scipy.stats.false_discovery_control); NaN p-values stay NaN and are not
+    counted among the tests."""
+    from scipy.stats import false_discovery_control
+
     p = np.asarray(p, dtype=float)
     q = np.full_like(p, np.nan)
     ok = ~np.isnan(p)
-    pv = p[ok]
-    if pv.size == 0:
-        return q
-    order = np.argsort(pv)
-    ranked = pv[order] * pv.size / np.arange(1, pv.size + 1)
-    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty_like(pv)
-    out[order] = np.minimum(ranked, 1.0)
-    q[ok] = out
+    if ok.any():
+        q[ok] = false_discovery_control(p[ok], method="bh")
     return q
-
-
-def upper_tail_p_values(null: np.ndarray, observed: np.ndarray, min_exceedances: int = 10,
-                        max_tail: int = 250, floor: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
-    """Upper-tail p-values of ``observed`` against a null sample, and whether each came from a tail fit.
-
-    Where at least ``min_exceedances`` null values reach the observation, the p-value is the empirical
-    ``(1 + #{null >= observed}) / (1 + #null)``. Further out, where that ratio is dominated by the +1 and
-    could never pass a multiple-testing correction over thousands of sets, a generalized Pareto tail is
-    fitted to the largest null values (Knijnenburg et al. 2009, Bioinformatics 25:i161): the tail starts with
-    ``min(max_tail, #null // 5)`` exceedances and shrinks by 10 until a Cramer-von Mises test accepts the fit
-    (p > 0.05). AUC nulls are bounded, so the fitted shape is usually negative and the tail has an end
-    point, which a few hundred null values place too close; so the p-value is floored at
-    ``floor / (1 + #null)``: at most ``1 / floor`` times finer than the empirical resolution, never zero.
-    Without an accepted fit (or with fewer than 100 null values) the empirical p-value is kept. NaN
-    observations give NaN.
-    """
-    from scipy.stats import cramervonmises, genpareto
-
-    null = np.sort(np.asarray(null, dtype=float))
-    null = null[~np.isnan(null)]
-    observed = np.asarray(observed, dtype=float)
-    n = len(null)
-    p = np.full(observed.shape, np.nan)
-    tail = np.zeros(observed.shape, dtype=bool)
-    ok = ~np.isnan(observed)
-    if n == 0:
-        return p, tail
-    exceed = n - np.searchsorted(null, observed[ok], side="left")
-    p[ok] = (1 + exceed) / (1 + n)
-    far = np.flatnonzero(ok)[exceed < min_exceedances]
-    if far.size == 0 or n < 100:
-        return p, tail
-    n_tail = min(max_tail, n // 5)
-    while n_tail >= 20:
-        threshold = (null[n - n_tail - 1] + null[n - n_tail]) / 2
-        excess = null[n - n_tail:] - threshold
-        if np.ptp(excess) <= 0:
-            break
-        shape, _, scale = genpareto.fit(excess, floc=0)
-        dist = genpareto(shape, 0, scale)
-        if cramervonmises(excess, dist.cdf).pvalue > 0.05:
-            p[far] = np.maximum(n_tail / n * dist.sf(observed[far] - threshold), floor / (1 + n))
-            tail[far] = True
-            break
-        n_tail -= 10
-    return p, tail

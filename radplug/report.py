@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from radplug import __version__
-from radplug.io import read_parquet
+from radplug.io import read_parquet, read_provenance
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +157,58 @@ def _fig_heatmap(mask: pd.DataFrame, source: str, figs: Figures, top: int = 15) 
     return figs.save(fig, f"masking_heatmap_{source}")
 
 
+def _fig_null(mask: pd.DataFrame, null: pd.DataFrame, source: str, figs: Figures, max_panels: int = 12) -> str:
+    """Per masked target (test cohort; the positive class or the micro-average): the random-set null AUCs
+    as a histogram and every real set as a tick, significant sets in colour, the unmasked model's AUC dashed."""
+    import matplotlib.pyplot as plt
+
+    m = mask[(mask["source"] == source) & (mask["cohort"] == "test") & mask["p_value"].notna()]
+    n = null[(null["source"] == source) & (null["cohort"] == "test")]
+    keys = [(t, c) for (t, c), g in m.groupby(["target", "class"], sort=True)
+            if g["class"].iloc[0] == "micro" or not (m["target"] == t).sum() > len(g)]
+    keys = sorted(keys, key=lambda k: m[(m.target == k[0]) & (m["class"] == k[1])]["q_value"].min())[:max_panels]
+    if not keys or n.empty:
+        return ""
+    cols = min(3, len(keys))
+    rows = int(np.ceil(len(keys) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.6 * rows), squeeze=False)
+    for ax, (target, cls) in zip(axes.ravel(), keys, strict=False):
+        g = m[(m["target"] == target) & (m["class"] == cls)]
+        vals = n[(n["target"] == target) & (n["class"] == cls)]["auc"].dropna()
+        ax.hist(vals, bins=40, color="#bbbbbb", density=True, label=f"{len(vals)} random sets")
+        sig = g["call"] == "significant" if "call" in g else g["q_value"] < 0.05
+        y0 = ax.get_ylim()[1]
+        ax.plot(g.loc[~sig, "auc"], np.full((~sig).sum(), y0 * 0.05), "|", color="#2166ac", ms=10, label="sets")
+        ax.plot(g.loc[sig, "auc"], np.full(sig.sum(), y0 * 0.12), "|", color="#b2182b", ms=12, mew=2,
+                label="q < 0.05")
+        if "auc_full" in g and g["auc_full"].notna().any():
+            ax.axvline(g["auc_full"].iloc[0], color="black", ls="--", lw=0.8, label="unmasked model")
+        ax.set_title(f"{target} ({cls})"[:50], fontsize=9)
+        ax.set_xlabel("test AUC", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in axes.ravel()[len(keys):]:
+        ax.axis("off")
+    axes.ravel()[0].legend(fontsize=7, loc="upper left")
+    fig.suptitle(f"Masking AUC of each {source} set against its random-set null", fontsize=10)
+    fig.tight_layout()
+    return figs.save(fig, f"masking_null_{source}")
+
+
+def _calls_table(mask: pd.DataFrame, source: str) -> pd.DataFrame:
+    """One row per masked target and class (test cohort): sets tested, calls, random sets drawn, notes."""
+    m = mask[(mask["source"] == source) & (mask["cohort"] == "test")]
+    rows = []
+    for (target, cls), g in m.groupby(["target", "class"], sort=True):
+        drawn = int(g.drop_duplicates("null_bin")["null_drawn"].sum()) if "null_drawn" in g else 0
+        rows.append({"target": target, "class": cls, "sets": len(g),
+                     "unmasked_auc": round(float(g["auc_full"].iloc[0]), 3) if "auc_full" in g else np.nan,
+                     "significant": int((g.get("call") == "significant").sum()),
+                     "best_q": g["q_value"].min(), "random_sets_drawn": drawn,
+                     "note": "; ".join(sorted({x for x in g.get("note", pd.Series(dtype=str)) if x
+                                               and x.startswith("saturated")}))})
+    return pd.DataFrame(rows)
+
+
 def build_report(results: str | Path, outdir: str | Path | None = None) -> Path:
     """Build report/report.html, report/figures/*.png|svg and report/tables/*.csv from a results folder."""
     results = Path(results)
@@ -173,6 +225,8 @@ def build_report(results: str | Path, outdir: str | Path | None = None) -> Path:
     selection = _read(results, "cv/selection.parquet")
     metrics = _read(results, "evaluation/test_metrics.parquet")
     mask = _read(results, "masking/masking.parquet")
+    null = _read(results, "masking/masking_null.parquet")
+    chance = _read(results, "evaluation/target_chance.parquet")
     perm = _read(results, "masking/permutation.parquet")
     coverage = _read(results, "masking/geneset_coverage.parquet")
     modules = _read(results, "masking/module_comparison.parquet")
@@ -252,6 +306,10 @@ def build_report(results: str | Path, outdir: str | Path | None = None) -> Path:
         piv.to_csv(tables_dir / "cv_auc_by_family.csv")
         parts.append("<h3>Mean CV AUC by family (best configuration of each)</h3>"
                      + _table_html(piv.reset_index(), "tbl-cv-family"))
+    if chance is not None and len(chance):
+        parts.append(f"<p id=chance>{html.escape(_chance_sentence(chance.iloc[0]))} Each target's test-AUC "
+                     "p-value (<code>auc_p</code>, label permutation) and q-value (<code>auc_q</code>, "
+                     "Benjamini-Hochberg over the run's targets) are in the table below.</p>")
     if metrics is not None and len(metrics):
         parts.append(_fig_test(metrics, figs))
         metrics.to_csv(tables_dir / "test_metrics.csv", index=False)
@@ -262,13 +320,28 @@ def build_report(results: str | Path, outdir: str | Path | None = None) -> Path:
     parts = []
     if mask is not None and len(mask):
         mask.to_csv(tables_dir / "masking_all.csv", index=False)
+        prov = read_provenance(results / "masking/masking.parquet")
+        fam = prov.get("fdr_family", "source,target,cohort,class").replace(",", " x ")
+        drawn = prov.get("random_sets_drawn")
+        parts.append("<p>p-values: sequential Monte Carlo against random gene sets of matched size (valid by "
+                     "construction; see docs/masking.md). q-values: Benjamini-Hochberg within each family of "
+                     f"tests ({html.escape(fam)})"
+                     + (f"; {int(drawn):,} random gene sets were drawn in all" if drawn else "")
+                     + ". A target whose masked predictions saturate is marked <em>saturated</em> and gets no "
+                     "q-value: masking cannot rank its sets (see permutation importance).</p>")
         for source in sorted(mask["source"].unique()):
             parts.append(f"<h3>Source: {html.escape(source)}</h3>")
+            calls = _calls_table(mask, source)
+            calls.to_csv(tables_dir / f"masking_calls_{source}.csv", index=False)
+            parts.append("<h4>Calls per target (test cohort)</h4>" + _table_html(calls, f"tbl-calls-{source}"))
             parts.append(_fig_heatmap(mask, source, figs))
+            if null is not None and len(null):
+                parts.append(_fig_null(mask, null, source, figs))
             top = (mask[(mask["source"] == source) & (mask["cohort"] == "test")]
                    .sort_values(["target", "class", "rank"]).groupby(["target", "class"]).head(TOP_N))
-            cols = ["target", "class", "rank", "gene_set", "auc", "ap", "n_genes", "n_present", "coverage",
-                    "p_value", "q_value"]
+            cols = [c for c in ["target", "class", "rank", "gene_set", "auc", "auc_full", "ap", "n_genes",
+                                "n_present", "coverage", "p_value", "n_random", "q_value", "call", "note"]
+                    if c in top]
             top[cols].to_csv(tables_dir / f"masking_top{TOP_N}_{source}.csv", index=False)
             parts.append(f"<h4>Top {TOP_N} gene sets per target (test cohort)</h4>"
                          + _table_html(top[cols], f"tbl-top-{source}", interactive=True))
@@ -289,8 +362,8 @@ def build_report(results: str | Path, outdir: str | Path | None = None) -> Path:
         if modules is not None and len(modules):
             modules.to_csv(tables_dir / "module_comparison.csv", index=False)
             parts.append("<h3>Comparison with published modules</h3>" + _table_html(modules, "tbl-modules"))
-        cols = ["source", "target", "class", "cohort", "gene_set", "auc", "ap", "rank", "n_present", "coverage",
-                "p_value", "q_value"]
+        cols = [c for c in ["source", "target", "class", "cohort", "gene_set", "auc", "ap", "rank", "n_present",
+                            "coverage", "p_value", "q_value", "call"] if c in mask]
         parts.append("<h3>All masking results</h3><p>Click a column header to sort; type to filter.</p>"
                      + _table_html(mask[cols], "tbl-masking-all", max_rows=5000, interactive=True))
     else:
@@ -300,14 +373,21 @@ def build_report(results: str | Path, outdir: str | Path | None = None) -> Path:
 
     nav = " | ".join(f'<a href="#{sid}">{html.escape(t)}</a>' for sid, t, _ in sections)
     body = "\n".join(f'<section id="{sid}"><h2>{html.escape(t)}</h2>{h}</section>' for sid, t, h in sections)
-    page = _PAGE.format(version=__version__, nav=nav, body=body, intro=_intro(metrics, mask))
+    page = _PAGE.format(version=__version__, nav=nav, body=body, intro=_intro(metrics, mask, chance))
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")
     log.info("report written to %s", path)
     return path
 
 
-def _intro(metrics: pd.DataFrame | None, mask: pd.DataFrame | None) -> str:
+def _chance_sentence(row: pd.Series) -> str:
+    return (f"{int(row['passing'])} of {int(row['targets'])} targets reach a test AUC of at least "
+            f"{row['threshold']:.2f}; {row['expected_by_chance']:.1f} would by chance alone (label permutation at "
+            f"this test cohort's size and class balance); {int(row['significant_q05'])} have a test-AUC "
+            "q-value below 0.05.")
+
+
+def _intro(metrics: pd.DataFrame | None, mask: pd.DataFrame | None, chance: pd.DataFrame | None = None) -> str:
     lines = []
     if metrics is not None and len(metrics):
         m = metrics[metrics["averaging"] != "one-vs-rest"]
@@ -315,9 +395,15 @@ def _intro(metrics: pd.DataFrame | None, mask: pd.DataFrame | None) -> str:
         lines.append(f"{len(good)} of {len(m)} targets reach a test AUC of at least 0.70"
                      + (": " + ", ".join(f"{t} ({a:.2f})" for t, a in zip(good.target, good.auc, strict=True))
                         if len(good) else "."))
+    if chance is not None and len(chance):
+        lines.append(_chance_sentence(chance.iloc[0]))
     if mask is not None and len(mask):
-        sig = mask[(mask["cohort"] == "test") & (mask["q_value"] < 0.05)]
+        test = mask[mask["cohort"] == "test"]
+        sig = test[test["call"] == "significant"] if "call" in test else test[test["q_value"] < 0.05]
         lines.append(f"{len(sig)} gene set / target associations are significant on the test cohort (q < 0.05).")
+        if "saturated" in test and test["saturated"].any():
+            sat = sorted(test.loc[test["saturated"], "target"].unique())
+            lines.append(f"Saturated (masking cannot rank sets): {', '.join(sat)}.")
     return "".join(f"<p class=lead>{html.escape(x)}</p>" for x in lines)
 
 

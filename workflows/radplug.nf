@@ -89,7 +89,7 @@ workflow RADPLUG {
         SELECT.out.selection, VALIDATE.out.expression, BINARIZE.out.targets, BINARIZE.out.tasks, fit_opts
     )
     EVALUATE(FIT_FINAL.out.model.map { it[1] }.collect(), VALIDATE.out.expression, BINARIZE.out.targets,
-             [n_boot: params.n_boot, seed: seed, mask_min_auc: params.mask_min_auc])
+             [n_boot: params.n_boot, seed: seed, mask_min_auc: params.mask_min_auc, mask_target_q: params.mask_target_q])
 
     // ---- gene-set masking: one task per (model, gene-set source)
     if (params.genesets) {
@@ -109,16 +109,17 @@ workflow RADPLUG {
         .combine(ch_sources)
     MASK(ch_mask_in, VALIDATE.out.expression, BINARIZE.out.targets,
          [min_set_size: params.min_set_size, max_set_size: params.max_set_size, n_random: params.mask_n_random,
-          null_bins: params.mask_null_bins, interpreters: params.interpreters, seed: seed, device: params.device])
+          max_random: params.mask_max_random, null_bins: params.mask_null_bins, fdr_scope: params.mask_fdr_scope,
+          interpreters: params.interpreters, seed: seed, device: params.device])
     SIGNIFICANCE(MASK.out.masking.collect(), MASK.out.null_dist.collect(), MASK.out.coverage.collect(),
                  MASK.out.dropped.collect(), MASK.out.permutation.collect().ifEmpty([]),
-                 optionalFile(params.modules))
+                 optionalFile(params.modules), [fdr_scope: params.mask_fdr_scope])
 
     // ---- report
     ch_data = VALIDATE.out.expression.mix(VALIDATE.out.labels, VALIDATE.out.report, BINARIZE.out.targets,
                                           BINARIZE.out.tasks, BINARIZE.out.binarization, ch_truth).collect()
     ch_cv = SELECT.out.cv.mix(SELECT.out.summary, SELECT.out.selection).collect()
-    ch_eval = EVALUATE.out.metrics.mix(EVALUATE.out.predictions).collect()
+    ch_eval = EVALUATE.out.metrics.mix(EVALUATE.out.predictions, EVALUATE.out.chance).collect()
     ch_masking = SIGNIFICANCE.out.tables.collect().ifEmpty([])
     def params_json = groovy.json.JsonOutput.prettyPrint(groovy.json.JsonOutput.toJson(
         params.findAll { k, v -> !(k in ['help']) && !k.contains('-') }.collectEntries { k, v -> [k, v?.toString()] }))

@@ -19,7 +19,8 @@ process MASK {
     """
     radplug-mask --model ${model} --expression ${expression} --targets ${targets} \\
         --genesets '${source}=${geneset_file}' --outdir . --min-set-size ${opts.min_set_size} \\
-        --max-set-size ${opts.max_set_size} --n-random ${opts.n_random} --max-null-sizes ${opts.null_bins} \\
+        --max-set-size ${opts.max_set_size} --n-random ${opts.n_random} --max-random ${opts.max_random} \\
+        --max-null-sizes ${opts.null_bins} --fdr-scope ${opts.fdr_scope} \\
         --interpreters '${opts.interpreters}' --seed ${opts.seed} --device ${opts.device}
     """
 }

@@ -8,6 +8,7 @@ process SIGNIFICANCE {
     path(dropped, stageAs: 'in/dropped/*')
     path(permutation, stageAs: 'in/permutation/*')
     path(modules, stageAs: 'in/modules/*')
+    val(opts)
 
     output:
     path("masking/*.parquet"), emit: tables
@@ -17,7 +18,7 @@ process SIGNIFICANCE {
     def compare = modules ? "radplug-modules --masking masking/masking.parquet --modules ${modules} --outdir masking" : ''
     """
     radplug-significance --masking in/masking/* --null in/null/* --coverage in/coverage/* \\
-        --dropped in/dropped/* ${perm} --outdir masking
+        --dropped in/dropped/* ${perm} --fdr-scope ${opts.fdr_scope} --outdir masking
     ${compare}
     """
 }
