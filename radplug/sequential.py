@@ -196,3 +196,35 @@ def sequential_p_values(observed: np.ndarray, bin_of_row: np.ndarray,
     ok = ~np.isnan(observed)
     return SequentialResult(np.where(ok, p, np.nan), np.where(ok, seen, 0), np.where(ok, g, 0),
                             np.where(ok, stop, ""), drawn, null)
+
+
+def mann_whitney_aucs(n_pos: int, n_neg: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """``size`` AUCs of random scores against fixed labels (ties included): the null law of a masking AUC
+    on a cohort of ``n_pos`` + ``n_neg`` patients."""
+    n = n_pos + n_neg
+    ranks = np.argsort(rng.random((size, n)), axis=1)[:, :n_pos].sum(axis=1) + n_pos
+    return (ranks - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
+def global_null_error_rates(m: int, repetitions: int, seed: int = 0, n_bins: int = 1, n_pos: int = 9,
+                            n_neg: int = 9, fdr: float = 0.05, **options) -> dict[str, float]:
+    """Error rates of radplug's masking significance under the global null: ``m`` observed AUCs drawn from
+    the same law as the random sets' (``mann_whitney_aucs``), sequential p-values with the defaults (or
+    ``options``), BH at ``fdr`` over the ``m`` sets. Returns P(any q < fdr), the mean fraction of p < 0.05
+    and of p < 0.01, and the mean number of random sets drawn."""
+    from radplug.metrics import benjamini_hochberg
+
+    rng = np.random.default_rng(seed)
+    any_q, below_05, below_01, drawn = [], [], [], []
+    for _ in range(repetitions):
+        obs = mann_whitney_aucs(n_pos, n_neg, m, rng)[:, None]
+        res = sequential_p_values(obs, np.arange(m) % n_bins,
+                                  lambda b, n, a: mann_whitney_aucs(n_pos, n_neg, n, rng)[:, None], fdr=fdr,
+                                  **options)
+        p = res.p_value[:, 0]
+        any_q.append(bool((benjamini_hochberg(p) < fdr).any()))
+        below_05.append(float((p < 0.05).mean()))
+        below_01.append(float((p < 0.01).mean()))
+        drawn.append(int(res.drawn_per_bin.sum()))
+    return {"any_q": float(np.mean(any_q)), "below_05": float(np.mean(below_05)),
+            "below_01": float(np.mean(below_01)), "drawn": float(np.mean(drawn))}

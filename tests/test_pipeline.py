@@ -17,10 +17,11 @@ LAYOUT = [
     "data/binarization.parquet", "data/validation.parquet", "data/histology_mapping.csv",
     "data/simulated/ground_truth.parquet", "data/simulated/genesets.gmt",
     "cv/cv_results.parquet", "cv/selection.parquet", "cv/cv_summary.parquet",
-    "evaluation/test_metrics.parquet", "evaluation/predictions.parquet",
+    "evaluation/test_metrics.parquet", "evaluation/predictions.parquet", "evaluation/target_chance.parquet",
     "masking/masking.parquet", "masking/masking_null.parquet", "masking/geneset_coverage.parquet",
     "report/report.html", "report/figures/test_auc.png", "report/figures/test_auc.svg",
-    "report/figures/masking_heatmap_custom.png", "report/tables/test_metrics.csv",
+    "report/figures/masking_heatmap_custom.png", "report/figures/masking_null_custom.png",
+    "report/tables/test_metrics.csv", "report/tables/masking_calls_custom.csv",
     "pipeline_info/software_versions.yml", "pipeline_info/params.json",
 ]
 
@@ -61,6 +62,15 @@ def test_tables_have_the_expected_rows_and_ranges(test_profile_run):
     assert ((ok["auc_ci_low"] <= ok["auc"] + 1e-9) & (ok["auc"] <= ok["auc_ci_high"] + 1e-9)).all()
     hist = met[met["target"] == "histology"]
     assert set(hist["class"]) == {"micro", "ADC", "SCC", "other"}
+    # target-level honesty: a permutation p and BH q per target's test AUC, and the chance expectation
+    scored = overall.dropna(subset=["auc"])
+    assert scored["auc_p"].between(0, 1).all() and scored["auc_q"].between(0, 1).all()
+    assert met.loc[met["averaging"] == "one-vs-rest", "auc_p"].isna().all()
+    chance = pd.read_parquet(out / "evaluation/target_chance.parquet").iloc[0]
+    assert chance["targets"] == len(overall) and chance["passing"] == (overall["auc"] >= 0.7).sum()
+    assert 0 <= chance["expected_by_chance"] < chance["targets"]
+    masked = (out / "evaluation/mask_targets.txt").read_text().split()
+    assert sorted(masked) == sorted(overall.loc[overall["auc"] >= 0.7, "target"])
 
     pred = pd.read_parquet(out / "evaluation/predictions.parquet")
     sums = pred.groupby(["target", "sample_id"])["probability"].sum()
@@ -90,11 +100,17 @@ def test_planted_associations_rank_in_the_masking_top5(test_profile_run):
     merged = merged.merge(med, on=["target", "class"])
     margin = merged["auc"] - merged["median_auc"]
     assert (margin > 0).all() and margin.mean() > 0.1, merged.to_string()
-    # p-values and q-values are present and valid for the test cohort
-    assert test["p_value"].between(0, 1).all() and test["q_value"].between(0, 1).all()
-    # most planted associations are significant; other (target, class, set) rows rarely are. With 200
-    # random sets per bin the smallest q is 24 x 0.1 / 201 = 0.012, so a planted set must beat the
-    # random sets by the width of the tail
+    # p-values for every test row; q-values for every row of a group that masking can rank
+    assert test["p_value"].between(0, 1).all()
+    assert test.loc[~test["saturated"], "q_value"].between(0, 1).all()
+    assert test.loc[test["saturated"], "q_value"].isna().all()
+    assert set(test["call"]) <= {"significant", "not significant", "saturated"}
+    assert ((test["call"] == "significant") == (test["q_value"] < 0.05)).all()
+    assert test["auc_full"].between(0, 1).all() and (test["n_random"] >= 1).all()
+    assert (test["n_random"] <= test["null_drawn"]).all() and test["null_drawn"].between(100, 5000).all()
+    assert set(test["stop"]) <= {"hits", "max", "futile"}
+    # most planted associations are significant (sequential draws go on to 5,000 random sets for them in
+    # -profile test, so the smallest q is about 24 / 5,001); other (target, class, set) rows rarely are
     assert (merged["q_value"] < 0.05).mean() >= 0.7, merged[["target", "class", "gene_set", "q_value"]]
     keys = ["target", "class", "gene_set"]
     others = test.merge(truth[keys], on=keys, how="left", indicator=True).query("_merge == 'left_only'")
@@ -109,6 +125,9 @@ def test_report_has_the_main_parts(test_profile_run):
     assert not re.search(r"<script[^>]+src=|<link[^>]+href=\"http", html), "report must be self-contained"
     # rebuilt at the end of the run with the finished trace: task timings per process
     assert "Tasks and time per process" in html
+    # the chance line and the per-target calls with the random sets drawn
+    assert "would by chance alone" in html and "random gene sets were drawn" in html
+    assert 'data-figure="masking_null_custom"' in html and "Calls per target" in html
     timings = pd.read_csv(test_profile_run.outdir / "report/tables/timings.csv")
     assert timings["name"].str.contains("SEARCH").any() and len(timings) > 20
 

@@ -18,7 +18,13 @@ from radplug.final import FinalModel
 from radplug.genesets import prepare_gene_sets, read_gene_sets
 from radplug.masking import mask_model, null_sizes, random_sets, random_sets_of_sizes, significance
 from radplug.metrics import benjamini_hochberg
-from radplug.sequential import DEFAULT_HITS, sequential_design, sequential_p_values, stop_hits
+from radplug.sequential import (
+    DEFAULT_HITS,
+    global_null_error_rates,
+    sequential_design,
+    sequential_p_values,
+    stop_hits,
+)
 from radplug.simulate import simulate_cohort
 
 # --------------------------------------------------------------------------- the sequential p-value
@@ -58,28 +64,6 @@ def test_boundary_and_p_values_by_hand():
     assert res.drawn_per_bin.tolist() == [400]
     with pytest.raises(ValueError, match="must be >= 1"):
         sequential_design(0, 10, 100)
-
-
-def _mann_whitney_aucs(n_pos: int, n_neg: int, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Discrete AUCs of random scores (ties included): the null law of a masking AUC on a small cohort."""
-    n = n_pos + n_neg
-    ranks = np.argsort(rng.random((size, n)), axis=1)[:, :n_pos].sum(axis=1) + n_pos
-    return (ranks - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
-
-
-def global_null_error_rates(m: int, reps: int, seed: int = 0, n_bins: int = 1) -> dict[str, float]:
-    """Observed masking AUCs drawn from the same law as the random sets' (9 vs 9 test patients, heavy ties),
-    radplug's defaults (n_random 200, n_max 10,000, hits 10, BH at 0.05 over the m sets)."""
-    rng = np.random.default_rng(seed)
-    any_q, below, drawn = [], [], []
-    for _ in range(reps):
-        obs = _mann_whitney_aucs(9, 9, m, rng)[:, None]
-        res = sequential_p_values(obs, np.arange(m) % n_bins, lambda b, n, a: _mann_whitney_aucs(9, 9, n, rng)[:, None])
-        p = res.p_value[:, 0]
-        any_q.append(bool((benjamini_hochberg(p) < 0.05).any()))
-        below.append(float((p < 0.05).mean()))
-        drawn.append(int(res.drawn_per_bin.sum()))
-    return {"any_q": float(np.mean(any_q)), "below_05": float(np.mean(below)), "drawn": float(np.mean(drawn))}
 
 
 @pytest.mark.parametrize("m, reps", [(50, 400), (700, 400), (7647, 40)])
