@@ -66,6 +66,10 @@ def validateParameters(schema) {
             errors << "--${key}: file '${value}' does not exist"
         }
     }
+    if (params.mask_max_random instanceof Number && params.mask_n_random instanceof Number
+            && params.mask_max_random < params.mask_n_random) {
+        errors << "--mask_max_random (${params.mask_max_random}) must be at least --mask_n_random (${params.mask_n_random})"
+    }
     if (errors) {
         error("Invalid parameters:\n  - " + errors.join('\n  - ') + "\nRun `nextflow run main.nf --help` for the list of parameters.")
     }
