@@ -82,6 +82,10 @@ workflow {
         log.info helpText(schema)
         return
     }
+    if (params.version) {
+        log.info "radplug ${workflow.manifest.version}"
+        return
+    }
     if (params.validate_params) {
         validateParameters(schema)
     }
@@ -96,7 +100,10 @@ workflow {
 }
 
 workflow.onComplete {
-    if (workflow.success) {
+    if (params.help || params.version) {
+        return                                   // nothing ran: no report to rebuild, nothing to publish
+    }
+    if (workflow.success && file("${params.outdir}/report/report.html").exists()) {
         // Rebuild the report with the finished run's task timings (the trace is complete only now); skipped
         // quietly where radplug is not installed on the launching machine (e.g. container-only setups).
         try {
@@ -107,7 +114,7 @@ workflow.onComplete {
             log.debug "radplug not on PATH: the report keeps no task timings (${e.message})"
         }
         log.info "radplug finished: report at ${params.outdir}/report/report.html (${workflow.duration})"
-    } else {
+    } else if (!workflow.success) {
         log.error "radplug failed: ${workflow.errorMessage ?: 'see the error above'}; fix it and re-run with -resume"
     }
 }

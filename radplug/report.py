@@ -235,8 +235,10 @@ def build_report(results: str | Path, outdir: str | Path | None = None) -> Path:
     params = json.loads(params_path.read_text()) if params_path.exists() else {}
     versions_path = results / "pipeline_info" / "software_versions.yml"
     versions = versions_path.read_text() if versions_path.exists() else f"radplug: {__version__}"
-    trace_path = next(iter(sorted((results / "pipeline_info").glob("execution_trace*.txt"))), None) \
-        if (results / "pipeline_info").exists() else None
+    # the latest run's trace (a resumed run writes a new one; the oldest would show the first attempt)
+    traces = sorted((results / "pipeline_info").glob("execution_trace*.txt"), key=lambda p: p.stat().st_mtime) \
+        if (results / "pipeline_info").exists() else []
+    trace_path = traces[-1] if traces else None
 
     sections: list[tuple[str, str, str]] = []   # (id, title, html)
 

@@ -147,6 +147,17 @@ def test_help_documents_every_parameter(tmp_path):
     names = [n for g in schema["$defs"].values() for n in g["properties"]]
     missing = [n for n in names if f"--{n}" not in run.stdout]
     assert not missing, missing
+    assert not run.outdir.exists(), "--help must publish nothing"
+
+
+def test_version_prints_the_version_and_publishes_nothing(tmp_path):
+    import tomllib
+
+    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    run = run_nextflow(tmp_path, "--version")
+    assert run.returncode == 0, run.log[-2000:]
+    assert f"radplug {version}" in run.stdout
+    assert not run.outdir.exists()
 
 
 def test_every_config_param_is_in_the_schema():

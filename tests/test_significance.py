@@ -142,7 +142,7 @@ HALLMARK = SHARED_DATA / "msigdb" / "h.all.v7.0.symbols.gmt"
 @pytest.mark.skipif(not (LEUKEMIA.exists() and HALLMARK.exists()), reason="needs ../shared/data (Leukemia, MSigDB)")
 def test_leukemia_permuted_labels_give_no_discovery():
     """The GSEA Leukemia set (24 ALL / 24 AML, its .cls labels) with labels permuted: an elastic net trained on
-    about 28 patients, masked on about 20 with every Hallmark set, three permutations. No set may reach
+    30 patients, masked on 18 with every Hallmark set, three permutations. No set may reach
     q < 0.05."""
     from radplug.ingest import read_expression_file
 

@@ -122,6 +122,6 @@ workflow RADPLUG {
     ch_eval = EVALUATE.out.metrics.mix(EVALUATE.out.predictions, EVALUATE.out.chance).collect()
     ch_masking = SIGNIFICANCE.out.tables.collect().ifEmpty([])
     def params_json = groovy.json.JsonOutput.prettyPrint(groovy.json.JsonOutput.toJson(
-        params.findAll { k, v -> !(k in ['help']) && !k.contains('-') }.collectEntries { k, v -> [k, v?.toString()] }))
+        params.findAll { k, v -> !(k in ['help', 'version']) && !k.contains('-') }.collectEntries { k, v -> [k, v?.toString()] }))
     REPORT(ch_data, ch_cv, ch_eval, ch_masking, params_json)
 }
