@@ -76,9 +76,10 @@ def cmd_binarize(a: argparse.Namespace) -> None:
 
 
 def cmd_plan(a: argparse.Namespace) -> None:
-    from radplug.search import plan_jobs
+    from radplug.search import plan_jobs, resolve_preset
 
-    jobs = plan_jobs(read_parquet(a.tasks), _csv_list(a.models), a.grid, a.chunk_size)
+    preset = resolve_preset(a.grid, a.user_input)
+    jobs = plan_jobs(read_parquet(a.tasks), _csv_list(a.models), preset, a.chunk_size)
     jobs.to_csv(a.out, index=False)
     log.info("%d SEARCH jobs planned", len(jobs))
 
@@ -309,7 +310,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("plan", help="list SEARCH jobs (unit x family x grid chunk)")
     s.add_argument("--tasks", required=True)
     s.add_argument("--models", default="mlp,enet,svm,rf,gbt")
-    s.add_argument("--grid", default="fast")
+    s.add_argument("--grid", default="auto",
+                   help="grid preset: paper, standard, fast, or auto (standard with --user-input, else fast)")
+    s.add_argument("--user-input", action="store_true",
+                   help="the run is on user data (--input): 'auto' means standard, and 'fast' is warned about")
     s.add_argument("--chunk-size", type=int, default=8)
     s.add_argument("--out", required=True)
     s.set_defaults(func=cmd_plan)

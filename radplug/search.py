@@ -34,6 +34,17 @@ def grid(family: str, preset: str) -> list[dict[str, Any]]:
     return fam.grids[preset]
 
 
+def resolve_preset(preset: str, user_input: bool) -> str:
+    """``auto`` -> ``standard`` on user data (``--input``), ``fast`` on the embedded synthetic cohort.
+
+    Logs a warning when user data is searched with ``fast`` (a smoke-test grid, no real search)."""
+    resolved = ("standard" if user_input else "fast") if preset == "auto" else preset
+    if user_input and resolved == "fast":
+        log.warning("grid 'fast' on user data (--input) is a smoke test, not a hyperparameter search: "
+                    "use --grid standard (the default) or --grid paper for results")
+    return resolved
+
+
 def config_id(family: str, preset: str, i: int) -> str:
     return f"{family}.{preset}.{i:03d}"
 

@@ -3,6 +3,7 @@ and stacked fold training. Real PyTorch and scikit-learn fits on small data."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -47,27 +48,65 @@ def test_grid_count_paper_sizes_cli() -> None:
 
 
 def test_paper_grids_follow_table_2() -> None:
+    """`--grid paper` is Table 2 of Smedley et al. 2021, value by value (deviations: docs/models.md)."""
+    def axis(cfgs: list[dict], key: str) -> list:
+        return sorted({c[key] for c in cfgs})
+
     mlp = grid("mlp", "paper")
-    assert {c["first_layer"] for c in mlp} == {2000, 4000, 6000}
-    assert {c["n_layers"] for c in mlp} == {3, 4}
-    assert {c["optimizer"] for c in mlp} == {"nadam", "adadelta"}
-    assert {c["activation"] for c in mlp} == {"sigmoid", "relu"}
-    assert {c["dropout"] for c in mlp} == {0.4, 0.6}
+    assert axis(mlp, "first_layer") == [2000, 4000, 6000]
+    assert axis(mlp, "n_layers") == [3, 4]
+    assert axis(mlp, "optimizer") == ["adadelta", "nadam"]
+    assert axis(mlp, "activation") == ["relu", "sigmoid"]
+    assert axis(mlp, "dropout") == [0.4, 0.6]
     assert all(c["epochs"] == 500 and c["patience"] == 200 and c["batch_size"] == 10 for c in mlp)
+    assert all("learning_rate" not in c for c in mlp)   # the optimisers' defaults (Keras: Nadam 2e-3, Adadelta 1)
     assert len({tuple(sorted(c.items())) for c in mlp}) == 48
+    # elastic net: 100 models, L1 ratio over [0, 1] (both ends), solver SAGA; Table 2 searches no C (default 1)
     enet = grid("enet", "paper")
-    assert min(c["l1_ratio"] for c in enet) == 0 and max(c["l1_ratio"] for c in enet) == 1
+    assert len(enet) == 100 and axis(enet, "C") == [1.0]
+    assert np.allclose(axis(enet, "l1_ratio"), np.linspace(0, 1, 100))
     assert make_pipeline("enet", enet[0], 0).named_steps["model"].solver == "saga"
+    # svm: 4 kernels x C 1e-6..1e6, 100 values evenly spaced on a log scale
     svm = grid("svm", "paper")
-    assert {c["kernel"] for c in svm} == {"linear", "poly", "rbf", "sigmoid"}
-    assert np.isclose(min(c["C"] for c in svm), 1e-6) and np.isclose(max(c["C"] for c in svm), 1e6)
+    assert axis(svm, "kernel") == ["linear", "poly", "rbf", "sigmoid"]
+    assert np.allclose(axis(svm, "C"), np.logspace(-6, 6, 100))
+    assert len(svm) == 400
+    # random forest: trees [50:100:3050] (end excluded: 30 values, 120 models), gini/entropy, sqrt/log2, no depth
     rf = grid("rf", "paper")
-    assert sorted({c["n_estimators"] for c in rf}) == list(range(50, 3000, 100))
-    assert {c["criterion"] for c in rf} == {"gini", "entropy"}
-    assert {c["max_features"] for c in rf} == {"sqrt", "log2"}
+    assert axis(rf, "n_estimators") == [50, 150, 250, 350, 450, 550, 650, 750, 850, 950, 1050, 1150, 1250, 1350,
+                                        1450, 1550, 1650, 1750, 1850, 1950, 2050, 2150, 2250, 2350, 2450, 2550,
+                                        2650, 2750, 2850, 2950]
+    assert axis(rf, "criterion") == ["entropy", "gini"] and axis(rf, "max_features") == ["log2", "sqrt"]
+    assert make_pipeline("rf", rf[0], 0).named_steps["model"].max_depth is None and len(rf) == 120
+    # gradient boosting: trees [50:100:1000], depth 1-3, learning rate [0.01:0.1:0.50]
     gbt = grid("gbt", "paper")
-    assert {c["max_depth"] for c in gbt} == {1, 2, 3}
-    assert min(c["learning_rate"] for c in gbt) == 0.01 and max(c["learning_rate"] for c in gbt) == 0.5
+    assert axis(gbt, "max_iter") == [50, 150, 250, 350, 450, 550, 650, 750, 850, 950]
+    assert axis(gbt, "max_depth") == [1, 2, 3]
+    assert axis(gbt, "learning_rate") == [0.01, 0.11, 0.21, 0.31, 0.41]
+    assert make_pipeline("gbt", gbt[0], 0).named_steps["model"].min_samples_leaf == 1 and len(gbt) == 150
+
+
+def test_standard_preset_is_a_real_search() -> None:
+    """`standard` searches every family on more than one axis value, and is far smaller than `paper`."""
+    for fam, n_paper in PAPER_SIZES.items():
+        std = grid(fam, "standard")
+        varied = [k for k in std[0] if len({json.dumps(c[k]) for c in std}) > 1]
+        assert len(std) >= 4 and varied, (fam, len(std))
+        assert len(std) <= n_paper // 5, (fam, len(std))
+    assert max(c["first_layer"] for c in grid("mlp", "standard")) <= 512
+
+
+def test_auto_preset_and_fast_warning(caplog: pytest.LogCaptureFixture) -> None:
+    from radplug.search import resolve_preset
+
+    assert resolve_preset("auto", user_input=True) == "standard"
+    assert resolve_preset("auto", user_input=False) == "fast"
+    assert resolve_preset("paper", user_input=True) == "paper"
+    with caplog.at_level("WARNING"):
+        assert resolve_preset("fast", user_input=False) == "fast"
+        assert not caplog.records
+        assert resolve_preset("fast", user_input=True) == "fast"
+    assert "smoke test" in caplog.text and "--grid standard" in caplog.text
 
 
 @pytest.mark.parametrize("n_layers,widths", [(3, [2000, 1000, 500]), (4, [2000, 1000, 500, 250])])
