@@ -59,7 +59,7 @@ def load_model(path: str | Path) -> FinalModel:
 
 
 def fit_final(target: str, selection: pd.DataFrame, expression: pd.DataFrame, targets: pd.DataFrame,
-              tasks: pd.DataFrame, seed: int, device: str = "cpu") -> FinalModel:
+              tasks: pd.DataFrame, seed: int, device: str = "cpu", class_weight: str = "balanced") -> FinalModel:
     """Retrain the selected family/configuration of ``target`` on every labelled training sample."""
     row = selection[(selection["target"] == target) & selection["selected"]]
     if row.empty:
@@ -71,7 +71,7 @@ def fit_final(target: str, selection: pd.DataFrame, expression: pd.DataFrame, ta
     mask, y = encode_target(tgt.loc[train_ids, target], classes)
     X = expression.loc[train_ids[mask]].to_numpy(dtype=np.float32)
     params = json.loads(row["params"])
-    pipe = make_pipeline(row["family"], params, seed, device)
+    pipe = make_pipeline(row["family"], params, seed, device, class_weight)
     pipe.fit(X, y)
     log.info("final %s model for %s trained on %d samples", row["family"], target, len(y))
     return FinalModel(target, row["family"], row["config_id"], params, classes, list(expression.columns),

@@ -171,14 +171,78 @@ def test_stacked_folds_predict_like_separate_networks() -> None:
     splits = cv_splits(y, 3, 0)
     probas, epochs = stacked_fold_proba(SMALL, X, y, splits, 0, return_epochs=True)
     assert [p.shape for p in probas] == [(len(va), 2) for _, va in splits]
-    assert 1 <= epochs <= SMALL["epochs"]
+    assert epochs == [SMALL["epochs"]] * 3   # no validation split: every member trains all epochs
     stacked = [safe_auc(y[va], p[:, 1]) for p, (_, va) in zip(probas, splits, strict=True)]
-    separate = [safe_auc(y[va], make_pipeline("mlp", SMALL, 0).fit(X[tr], y[tr]).predict_proba(X[va])[:, 1])
-                for tr, va in splits]
     assert np.mean(stacked) > 0.75
-    assert abs(np.mean(stacked) - np.mean(separate)) < 0.1
     again = stacked_fold_proba(SMALL, X, y, splits, 0)
     assert all(np.array_equal(a, b) for a, b in zip(probas, again, strict=True))
     X3, y3 = _planted(classes=3)
     p3 = stacked_fold_proba(SMALL, X3, y3, cv_splits(y3, 3, 0), 0)
     assert all(p.shape[1] == 3 and np.allclose(p.sum(axis=1), 1, atol=1e-5) for p in p3)
+
+
+@pytest.mark.parametrize("optimizer,classes", [("nadam", 2), ("adadelta", 3)])
+def test_stacked_members_stop_like_unstacked_estimator(optimizer: str, classes: int) -> None:
+    """Same configuration and seed: each stacked fold stops at the unstacked estimator's epoch, keeps the
+    same best epoch, and scores the same AUC (within 0.01); folds stop at different epochs."""
+    from radplug.models.stacked import stacked_fold_proba
+
+    X, y = _planted(n=150, seed=3, classes=classes)
+    params = {**SMALL, "optimizer": optimizer, "learning_rate": None, "epochs": 80, "patience": 6,
+              "validation_fraction": 0.2}
+    splits = cv_splits(y, 4, 0)
+    probas, epochs = stacked_fold_proba(params, X, y, splits, 11, return_epochs=True)
+    single_epochs, auc_single, auc_stacked = [], [], []
+    for fold, ((tr, va), p) in enumerate(zip(splits, probas, strict=True)):
+        pipe = make_pipeline("mlp", params, 11 + fold).fit(X[tr], y[tr])   # as the unstacked search does
+        net = pipe.named_steps["model"]
+        single_epochs.append(net.n_epochs_)
+        assert net.best_epoch_ == net.n_epochs_ - params["patience"] or net.n_epochs_ == params["epochs"]
+        q = pipe.predict_proba(X[va])
+        if classes == 2:
+            auc_single.append(safe_auc(y[va], q[:, 1]))
+            auc_stacked.append(safe_auc(y[va], p[:, 1]))
+        else:
+            from sklearn.metrics import roc_auc_score
+            auc_single.append(roc_auc_score(y[va], q, multi_class="ovr"))
+            auc_stacked.append(roc_auc_score(y[va], p, multi_class="ovr"))
+    assert epochs == single_epochs
+    assert len(set(epochs)) > 1 and min(epochs) < params["epochs"]   # early stopping acted, per member
+    assert np.max(np.abs(np.subtract(auc_single, auc_stacked))) < 0.01, (auc_single, auc_stacked)
+
+
+def test_early_stopping_split_is_stratified() -> None:
+    from radplug.models.stacked import stratified_holdout
+
+    strat = np.array([1] * 21 + [0] * 191)   # a 10 %-minority feature, as in a CV training fold
+    for seed in range(200):
+        fit, val = stratified_holdout(strat, 0.1, np.random.default_rng(seed))
+        assert len(val) == 21 and strat[val].sum() == 2 and len(np.intersect1d(fit, val)) == 0
+        assert len(fit) + len(val) == len(strat)
+    tiny = np.array([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0])
+    _, val = stratified_holdout(tiny, 0.1, np.random.default_rng(0))
+    assert len(val) == 1
+
+
+def test_class_weight_balanced_and_none() -> None:
+    """Balanced weights lift the minority class's predicted probability in every family; bad values refused."""
+    from radplug.models.stacked import class_weights
+
+    assert np.allclose(class_weights(np.array([0] * 9 + [1]), "binary", 1, "balanced")[:, 0], [10 / 18, 5])
+    assert np.allclose(class_weights(np.array([0, 0, 1, 2]), "multiclass", 3, "balanced"), [2 / 3, 4 / 3, 4 / 3])
+    assert np.allclose(class_weights(np.array([0, 1]), "binary", 1, "none"), 1)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 20)).astype(np.float32)
+    y = (X[:, 0] + 1.5 * rng.normal(size=200) > 1.6).astype(int)   # about 10 % positives
+    assert 0.05 < y.mean() < 0.2
+    for fam, params in [("mlp", {**SMALL, "epochs": 30}), ("enet", grid("enet", "fast")[0]),
+                        ("svm", grid("svm", "fast")[1]), ("rf", grid("rf", "fast")[0]),
+                        ("gbt", grid("gbt", "fast")[0])]:
+        mean_p = {}
+        for cw in ("balanced", "none"):
+            est = make_pipeline(fam, params, 0, class_weight=cw)
+            assert est.named_steps["model"].get_params()["class_weight"] in (cw, None)
+            mean_p[cw] = est.fit(X, y).predict_proba(X)[:, 1].mean()
+        assert mean_p["balanced"] > mean_p["none"], (fam, mean_p)
+        with pytest.raises(ValueError, match="class_weight"):
+            make_pipeline(fam, params, 0, class_weight="foo")

@@ -80,7 +80,8 @@ workflow RADPLUG {
     PLAN(BINARIZE.out.tasks, [models: params.models, grid: params.grid, grid_chunk: params.grid_chunk,
                                user_input: params.input as boolean])
     ch_jobs = PLAN.out.jobs.splitCsv(header: true)
-    def fit_opts = [folds: params.cv_folds, seed: seed, device: params.device, stack_folds: params.stack_folds]
+    def fit_opts = [folds: params.cv_folds, seed: seed, device: params.device, stack_folds: params.stack_folds,
+                    class_weight: params.class_weight]
     SEARCH(ch_jobs, VALIDATE.out.expression, BINARIZE.out.targets, BINARIZE.out.tasks, fit_opts)
     SELECT(SEARCH.out.cv.collect(), [models: params.models])
 
