@@ -150,6 +150,12 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
+            import warnings
+
+            from sklearn.exceptions import DataConversionWarning
+
+            warnings.warn("A column-vector y was passed when a 1d array was expected; it is read as one "
+                          "target (pass a 1d y)", DataConversionWarning, stacklevel=2)
             y = y[:, 0]
         t = self._encode_targets(y)
         n_classes = None if self.task_ == "multilabel" else len(self.classes_)
