@@ -86,7 +86,9 @@ def _stacked_module(k: int, n_inputs: int, n_outputs: int, first_layer: int, n_l
 
 class _MemberOptimizer:
     """Nadam, Adadelta or Adam (PyTorch's update rules and defaults) with per-member step counts: members
-    not in ``active`` keep their parameters and state, so each is optimised exactly as if trained alone."""
+    not in ``active`` keep their parameters and state, so each is optimised exactly as if trained alone.
+    Updates are in place (the first layer of a stack is large); when every member is active at the same
+    step the whole stack is updated at once, otherwise member by member."""
 
     def __init__(self, params: list, k: int, name: str, lr: float | None, weight_decay: float) -> None:
         import torch
@@ -95,56 +97,59 @@ class _MemberOptimizer:
             raise ValueError(f"optimizer must be nadam, adadelta or adam, got {name!r}")
         self.params, self.name, self.wd = params, name, float(weight_decay)
         self.lr = float(lr or {"nadam": 2e-3, "adadelta": 1.0, "adam": 1e-3}[name])
-        dev = params[0].device
-        self.step = torch.zeros(k, dtype=torch.float64, device=dev)
-        self.mu_product = torch.ones(k, dtype=torch.float64, device=dev)
+        self.step = np.zeros(k, dtype=np.int64)
+        self.mu_product = np.ones(k)
         self.s1 = [torch.zeros_like(p) for p in params]
         self.s2 = [torch.zeros_like(p) for p in params]
 
-    def update(self, active) -> None:
-        import torch
-
-        all_active = bool(active.all())
-        step = self.step + active.to(self.step.dtype)
-        coef: list = []
+    def _coefficients(self, f: int) -> tuple[float, ...]:
+        step = float(self.step[f])
         if self.name == "nadam":
-            b1, b2, md = 0.9, 0.999, 4e-3
+            b1, md = 0.9, 4e-3
             mu = b1 * (1 - 0.5 * 0.96 ** (step * md))
             mu_next = b1 * (1 - 0.5 * 0.96 ** ((step + 1) * md))
-            mu_product = torch.where(active, self.mu_product * mu, self.mu_product)
-            coef = [-self.lr * (1 - mu) / (1 - mu_product), -self.lr * mu_next / (1 - mu_product * mu_next),
-                    1 - b2 ** step]
-            self.mu_product = mu_product
-        elif self.name == "adam":
-            coef = [-self.lr / (1 - 0.9 ** step), (1 - 0.999 ** step).sqrt()]
-        self.step = step
+            self.mu_product[f] *= mu
+            mp = float(self.mu_product[f])
+            return (-self.lr * (1 - mu) / (1 - mp), -self.lr * mu_next / (1 - mp * mu_next),
+                    math.sqrt(1 - 0.999 ** step))
+        if self.name == "adam":
+            return -self.lr / (1 - 0.9 ** step), math.sqrt(1 - 0.999 ** step)
+        return ()
+
+    def _apply(self, p, g, s1, s2, c: tuple[float, ...]) -> None:
+        if self.wd:
+            g = g.add(p, alpha=self.wd)
+        if self.name == "adadelta":
+            s1.mul_(0.9).addcmul_(g, g, value=0.1)
+            delta = s2.add(1e-6).sqrt_().div_(s1.add(1e-6).sqrt_()).mul_(g)
+            s2.mul_(0.9).addcmul_(delta, delta, value=0.1)
+            p.add_(delta, alpha=-self.lr)
+            return
+        s1.lerp_(g, 0.1)
+        s2.mul_(0.999).addcmul_(g, g, value=0.001)
+        if self.name == "nadam":
+            denom = s2.sqrt().div_(c[2]).add_(1e-8)
+            p.addcdiv_(g, denom, value=c[0])
+            p.addcdiv_(s1, denom, value=c[1])
+        else:
+            p.addcdiv_(s1, s2.sqrt().div_(c[1]).add_(1e-8), value=c[0])
+
+    def update(self, active: np.ndarray) -> None:
+        import torch
+
+        members = np.flatnonzero(active)
+        self.step[members] += 1
+        coefs = {int(f): self._coefficients(int(f)) for f in members}
+        together = len(members) == len(self.step) and len(set(coefs.values())) == 1
         with torch.no_grad():
             for p, s1, s2 in zip(self.params, self.s1, self.s2, strict=True):
                 if p.grad is None:
                     continue
-                shape = (-1,) + (1,) * (p.dim() - 1)
-                c = [v.to(p.dtype).view(shape) for v in coef]
-                g = p.grad if not self.wd else p.grad + self.wd * p
-                if self.name == "adadelta":
-                    n1 = 0.9 * s1 + 0.1 * g * g
-                    delta = torch.sqrt(s2 + 1e-6) / torch.sqrt(n1 + 1e-6) * g
-                    n2 = 0.9 * s2 + 0.1 * delta * delta
-                    new = p - self.lr * delta
-                elif self.name == "nadam":
-                    n1 = s1 + 0.1 * (g - s1)
-                    n2 = 0.999 * s2 + 0.001 * g * g
-                    denom = torch.sqrt(n2 / c[2]) + 1e-8
-                    new = p + c[0] * g / denom + c[1] * n1 / denom
+                if together:
+                    self._apply(p, p.grad, s1, s2, coefs[0])
                 else:
-                    n1 = s1 + 0.1 * (g - s1)
-                    n2 = 0.999 * s2 + 0.001 * g * g
-                    new = p + c[0] * n1 / (torch.sqrt(n2) / c[1] + 1e-8)
-                if all_active:
-                    p.copy_(new), s1.copy_(n1), s2.copy_(n2)
-                else:
-                    m = active.view(shape)
-                    p.copy_(torch.where(m, new, p)), s1.copy_(torch.where(m, n1, s1))
-                    s2.copy_(torch.where(m, n2, s2))
+                    for f in members:
+                        self._apply(p[f], p.grad[f], s1[f], s2[f], coefs[int(f)])
 
 
 def stratified_holdout(strat: np.ndarray, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -308,7 +313,7 @@ def train_members(cfg: MLPClassifier, Xs, t: np.ndarray, train_rows: list[np.nda
             el = weighted(net(Xt[members, idx], rows3, drop), idx)
             per = (el * rows).sum(dim=1) / rows.sum(dim=1).clamp(min=1)
             per.sum().backward()
-            opt.update(torch.from_numpy(active_np).to(dev))
+            opt.update(active_np)
             train_loss += per.detach().cpu().numpy() * active_np
         net.eval()
         with torch.no_grad():
