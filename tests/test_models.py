@@ -91,9 +91,9 @@ def test_standard_preset_is_a_real_search() -> None:
     for fam, n_paper in PAPER_SIZES.items():
         std = grid(fam, "standard")
         varied = [k for k in std[0] if len({json.dumps(c[k]) for c in std}) > 1]
-        assert len(std) >= 4 and varied, (fam, len(std))
+        assert len(std) >= 2 and varied, (fam, len(std))
         assert len(std) <= n_paper // 5, (fam, len(std))
-    assert max(c["first_layer"] for c in grid("mlp", "standard")) <= 512
+    assert max(c["first_layer"] for c in grid("mlp", "standard")) <= 256
 
 
 def test_auto_preset_and_fast_warning(caplog: pytest.LogCaptureFixture) -> None:
