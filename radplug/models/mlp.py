@@ -8,13 +8,10 @@ cross-entropy for multiclass targets; early stopping on a validation split of th
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-
-log = logging.getLogger(__name__)
 
 CLASS_WEIGHTS = ("balanced", "none")   # --class_weight: n / (classes x count) per class, or equal weights
 
@@ -106,20 +103,6 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
 
     # -- helpers -------------------------------------------------------------------------------
-    def _make_optimizer(self, params):
-        """A ``torch.optim`` optimiser with this configuration (training itself uses per-member updates with
-        the same rules: :class:`radplug.models.stacked._MemberOptimizer`)."""
-        import torch
-
-        wd = float(self.weight_decay)
-        if self.optimizer == "nadam":
-            return torch.optim.NAdam(params, lr=self.learning_rate or 2e-3, weight_decay=wd)
-        if self.optimizer == "adadelta":
-            return torch.optim.Adadelta(params, lr=self.learning_rate or 1.0, weight_decay=wd)
-        if self.optimizer == "adam":
-            return torch.optim.Adam(params, lr=self.learning_rate or 1e-3, weight_decay=wd)
-        raise ValueError(f"optimizer must be nadam, adadelta or adam, got {self.optimizer!r}")
-
     def _encode_targets(self, y) -> np.ndarray:
         y = np.asarray(y)
         if y.ndim == 2:

@@ -13,6 +13,7 @@ of the batched products aside). :func:`stacked_fold_proba` trains the K CV folds
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,8 @@ from typing import Any
 import numpy as np
 
 from radplug.models.mlp import CLASS_WEIGHTS, MLPClassifier, hidden_widths, resolve_device
+
+log = logging.getLogger(__name__)
 
 
 def _stacked_module(k: int, n_inputs: int, n_outputs: int, first_layer: int, n_layers: int, activation: str,
@@ -332,6 +335,9 @@ def train_members(cfg: MLPClassifier, Xs, t: np.ndarray, train_rows: list[np.nda
                 waited[f] += 1
                 if waited[f] >= cfg.patience:
                     running[f] = False
+        if cfg.verbose and epoch % 20 == 0:
+            log.info("epoch %d: validation loss %s; %d of %d members training", epoch + 1,
+                     np.round(monitor, 4).tolist(), int(running.sum()), k)
         if improved.any():
             sel = torch.from_numpy(improved).to(dev)
             for n, v in net.state_dict().items():
