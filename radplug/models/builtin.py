@@ -104,7 +104,7 @@ FAMILIES = [
         factory=make_enet,
         grids={
             "paper": _product(l1_ratio=PAPER_ENET_L1_RATIO, C=[1.0]),
-            "standard": _product(l1_ratio=[0.2, 0.8], C=[0.01, 0.05, 0.25]),
+            "standard": _product(l1_ratio=[0.5], C=[0.01, 0.05, 0.25]),
             "fast": _product(l1_ratio=[0.5], C=[0.05]),
         },
     ),
@@ -139,7 +139,7 @@ FAMILIES = [
         grids={
             "paper": _product(max_iter=PAPER_GBT_TREES, max_depth=[1, 2, 3],
                               learning_rate=PAPER_GBT_LEARNING_RATE),
-            "standard": _product(max_iter=[50, 100], max_depth=[1, 2], learning_rate=[0.11]),
+            "standard": _product(max_iter=[100], max_depth=[1, 2], learning_rate=[0.11]),
             "fast": _product(max_iter=[40], max_depth=[2], learning_rate=[0.15]),
         },
     ),
