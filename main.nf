@@ -96,6 +96,10 @@ workflow {
       models    : ${params.models} (grid ${params.grid}, ${params.cv_folds}-fold CV)
       outdir    : ${params.outdir}
     """.stripIndent()
+    if (params.input && params.grid.toString() == 'fast') {
+        log.warn "--grid fast on user data (--input) is a smoke test, not a hyperparameter search: " +
+                 "use --grid standard (the default with --input) or --grid paper for results"
+    }
     RADPLUG()
 }
 

@@ -12,6 +12,7 @@ import pandas as pd
 
 from radplug import __version__
 from radplug.io import RadplugInputError, read_expression, read_parquet, write_expression, write_parquet
+from radplug.models.mlp import CLASS_WEIGHTS
 from radplug.plugins import PluginError
 
 log = logging.getLogger("radplug")
@@ -98,9 +99,10 @@ def cmd_binarize(a: argparse.Namespace) -> None:
 
 
 def cmd_plan(a: argparse.Namespace) -> None:
-    from radplug.search import plan_jobs
+    from radplug.search import plan_jobs, resolve_preset
 
-    jobs = plan_jobs(read_parquet(a.tasks), _csv_list(a.models), a.grid, a.chunk_size)
+    preset = resolve_preset(a.grid, a.user_input)
+    jobs = plan_jobs(read_parquet(a.tasks), _csv_list(a.models), preset, a.chunk_size)
     jobs.to_csv(a.out, index=False)
     log.info("%d SEARCH jobs planned", len(jobs))
 
@@ -110,7 +112,7 @@ def cmd_search(a: argparse.Namespace) -> None:
 
     res = run_job(a.unit, a.family, a.grid, a.chunk, a.n_chunks, read_expression(a.expression),
                   read_parquet(a.targets), read_parquet(a.tasks), a.folds, a.seed, a.device,
-                  stack_folds=a.stack_folds)
+                  stack_folds=a.stack_folds, class_weight=a.class_weight)
     write_parquet(res, a.out, "search", unit=a.unit, family=a.family, grid=a.grid, chunk=a.chunk, seed=a.seed)
 
 
@@ -130,7 +132,7 @@ def cmd_fit(a: argparse.Namespace) -> None:
     from radplug.final import fit_final, save_model
 
     m = fit_final(a.target, read_parquet(a.selection), read_expression(a.expression), read_parquet(a.targets),
-                  read_parquet(a.tasks), a.seed, a.device)
+                  read_parquet(a.tasks), a.seed, a.device, a.class_weight)
     save_model(m, a.out)
 
 
@@ -360,7 +362,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("plan", help="list SEARCH jobs (unit x family x grid chunk)")
     s.add_argument("--tasks", required=True)
     s.add_argument("--models", default="mlp,enet,svm,rf,gbt")
-    s.add_argument("--grid", default="fast")
+    s.add_argument("--grid", default="auto",
+                   help="grid preset: paper, standard, fast, or auto (standard with --user-input, else fast)")
+    s.add_argument("--user-input", action="store_true",
+                   help="the run is on user data (--input): 'auto' means standard, and 'fast' is warned about")
     s.add_argument("--chunk-size", type=int, default=8)
     s.add_argument("--out", required=True)
     s.set_defaults(func=cmd_plan)
@@ -374,6 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--folds", type=int, default=10)
     s.add_argument("--seed", type=int, default=42)
     s.add_argument("--device", default="cpu")
+    s.add_argument("--class-weight", choices=CLASS_WEIGHTS, default="balanced",
+                   help="class weights of every family: balanced (n / (classes x count)) or none")
     s.add_argument("--stack-folds", action="store_true",
                    help="train the network's CV folds at once (stacked models; faster, same protocol)")
     s.set_defaults(func=cmd_search)
@@ -389,6 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument(f"--{f}", required=True)
     s.add_argument("--seed", type=int, default=42)
     s.add_argument("--device", default="cpu")
+    s.add_argument("--class-weight", choices=CLASS_WEIGHTS, default="balanced",
+                   help="class weights: balanced (n / (classes x count)) or none")
     s.set_defaults(func=cmd_fit)
 
     s = sub.add_parser("evaluate", help="score final models on the test cohort")

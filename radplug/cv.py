@@ -22,18 +22,31 @@ def cv_splits(y_strat: np.ndarray, n_splits: int, seed: int) -> list[tuple[np.nd
     return list(skf.split(np.zeros(len(y_strat)), y_strat))
 
 
-def make_estimator(family: str, params: dict[str, Any], seed: int, device: str = "cpu") -> Any:
-    """The family's estimator with ``params``; ``random_state`` and ``device`` set when it has them."""
+def make_estimator(family: str, params: dict[str, Any], seed: int, device: str = "cpu",
+                   class_weight: str = "balanced") -> Any:
+    """The family's estimator with ``params``; ``random_state``, ``device`` and ``class_weight`` set when it
+    has them. ``class_weight`` is ``balanced`` (n / (classes x count) per class, as the authors' code) or
+    ``none``; a family without the parameter (a plugin) trains unweighted."""
+    from radplug.models.mlp import CLASS_WEIGHTS
+
+    if class_weight not in CLASS_WEIGHTS:
+        raise ValueError(f"--class_weight must be one of {', '.join(CLASS_WEIGHTS)}, got {class_weight!r}")
     est = get_family(family).factory(**dict(params))
     est_params = est.get_params()
-    extra = {}
+    extra: dict[str, Any] = {}
     if "random_state" in est_params:
         extra["random_state"] = seed
     if "device" in est_params:
         extra["device"] = device
+    if "class_weight" in est_params and "class_weight" not in params:
+        # scikit-learn spells "no weights" None; radplug's own estimators take the string
+        native = class_weight == "none" and est.__class__.__module__.startswith("sklearn")
+        extra["class_weight"] = None if native else class_weight
     return est.set_params(**extra) if extra else est
 
 
-def make_pipeline(family: str, params: dict[str, Any], seed: int, device: str = "cpu") -> Pipeline:
+def make_pipeline(family: str, params: dict[str, Any], seed: int, device: str = "cpu",
+                  class_weight: str = "balanced") -> Pipeline:
     """Per-gene standardization followed by the family's estimator; the scaler is refitted on every fit."""
-    return Pipeline([("scale", StandardScaler()), ("model", make_estimator(family, params, seed, device))])
+    return Pipeline([("scale", StandardScaler()),
+                     ("model", make_estimator(family, params, seed, device, class_weight))])

@@ -15,7 +15,7 @@ import pandas as pd
 
 from radplug.binarize import encode_target
 from radplug.cv import make_pipeline
-from radplug.metrics import bootstrap_auc_ci, one_hot, per_class_scores, task_scores
+from radplug.metrics import bootstrap_auc_ci, one_hot, per_class_scores, safe_auc, task_scores
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def load_model(path: str | Path) -> FinalModel:
 
 
 def fit_final(target: str, selection: pd.DataFrame, expression: pd.DataFrame, targets: pd.DataFrame,
-              tasks: pd.DataFrame, seed: int, device: str = "cpu") -> FinalModel:
+              tasks: pd.DataFrame, seed: int, device: str = "cpu", class_weight: str = "balanced") -> FinalModel:
     """Retrain the selected family/configuration of ``target`` on every labelled training sample."""
     row = selection[(selection["target"] == target) & selection["selected"]]
     if row.empty:
@@ -71,7 +71,7 @@ def fit_final(target: str, selection: pd.DataFrame, expression: pd.DataFrame, ta
     mask, y = encode_target(tgt.loc[train_ids, target], classes)
     X = expression.loc[train_ids[mask]].to_numpy(dtype=np.float32)
     params = json.loads(row["params"])
-    pipe = make_pipeline(row["family"], params, seed, device)
+    pipe = make_pipeline(row["family"], params, seed, device, class_weight)
     pipe.fit(X, y)
     log.info("final %s model for %s trained on %d samples", row["family"], target, len(y))
     return FinalModel(target, row["family"], row["config_id"], params, classes, list(expression.columns),
@@ -85,11 +85,22 @@ def micro_auc_ci(y_codes: np.ndarray, proba: np.ndarray, n_boot: int = 1000, see
     return bootstrap_auc_ci(one_hot(np.asarray(y_codes), proba.shape[1]), proba, n_boot, seed, level)
 
 
+def prior_micro_auc(y_test: np.ndarray, y_train: np.ndarray, n_classes: int) -> float:
+    """Micro-averaged AUC of the prior-only model: every test patient gets the training class frequencies.
+
+    The no-information baseline of a multiclass micro AUC: with unequal classes it is above 0.5 (about 0.65
+    for 3 classes of 50/35/15 %), because the flattened labels of a frequent class carry higher scores."""
+    prior = np.bincount(np.asarray(y_train, dtype=int), minlength=n_classes) / max(1, len(y_train))
+    proba = np.tile(prior, (len(y_test), 1))
+    return safe_auc(one_hot(np.asarray(y_test, dtype=int), n_classes).ravel(), proba.ravel())
+
+
 def evaluate(models: list[FinalModel], expression: pd.DataFrame, targets: pd.DataFrame, n_boot: int = 1000,
              seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Test-cohort metrics (AUC with bootstrap CI, AP, accuracy; per class for multiclass) and predictions."""
     tgt = targets.set_index("sample_id")
     test_ids = tgt.index[tgt["cohort"] == "test"]
+    train_ids = tgt.index[tgt["cohort"] == "train"]
     metrics, preds = [], []
     for m in models:
         mask, y = encode_target(tgt.loc[test_ids, m.target], m.classes)
@@ -108,8 +119,10 @@ def evaluate(models: list[FinalModel], expression: pd.DataFrame, targets: pd.Dat
                             "auc_ci_high": hi, "n_pos": int(y.sum())})
         else:
             lo, hi = micro_auc_ci(y, proba, n_boot, seed)
+            tmask, ytr = encode_target(tgt.loc[train_ids, m.target], m.classes)
             metrics.append({**base, "class": "micro", "averaging": "micro", **overall, "auc_ci_low": lo,
-                            "auc_ci_high": hi, "n_pos": len(y)})
+                            "auc_ci_high": hi, "n_pos": len(y),
+                            "auc_prior": prior_micro_auc(y, ytr, len(m.classes))})
             for pc in per_class_scores(y, proba):
                 k = pc.pop("class_index")
                 lo, hi = bootstrap_auc_ci((y == k).astype(int), proba[:, k], n_boot, seed)
@@ -118,9 +131,11 @@ def evaluate(models: list[FinalModel], expression: pd.DataFrame, targets: pd.Dat
         for k, c in enumerate(m.classes):
             preds.append(pd.DataFrame({"sample_id": ids, "target": m.target, "class": c,
                                        "probability": proba[:, k], "label": (y == k).astype(int)}))
-    cols = ["target", "family", "config_id", "cv_auc", "class", "averaging", "n", "n_pos", "auc",
+    cols = ["target", "family", "config_id", "cv_auc", "class", "averaging", "n", "n_pos", "auc", "auc_prior",
             "auc_ci_low", "auc_ci_high", "ap", "accuracy"]
     met = pd.DataFrame(metrics)
+    if len(met):   # binary and one-vs-rest AUCs: a constant score has AUC 0.5
+        met["auc_prior"] = met["auc_prior"].fillna(0.5) if "auc_prior" in met else 0.5
     met = met[cols] if len(met) else pd.DataFrame(columns=cols)
     pr = pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(
         columns=["sample_id", "target", "class", "probability", "label"])

@@ -144,13 +144,15 @@ def read_platform_annotation(path: str | Path) -> pd.DataFrame:
 
 
 def collapse_probes(
-    values: pd.DataFrame, annotation: pd.DataFrame, method: str = "mean", origin: str = "expression"
+    values: pd.DataFrame, annotation: pd.DataFrame, method: str = "mean", origin: str = "expression",
+    choice: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """Samples x probes -> samples x gene symbols.
 
     Probes without a symbol and probes mapped to more than one gene (ambiguous) are dropped. Several probes
     of one gene are combined by ``method``: ``mean`` (per-sample mean), ``max_mean`` (the probe with the
-    highest mean over samples) or ``max_variance`` (the probe with the highest variance)."""
+    highest mean over samples) or ``max_variance`` (the probe with the highest variance). ``choice``
+    (gene -> probe, from :func:`choose_columns` on the training cohort) fixes the probe of each gene."""
     if method not in COLLAPSE_METHODS:
         raise RadplugInputError(
             f"collapse method must be one of {', '.join(COLLAPSE_METHODS)}, got {method!r}"
@@ -176,27 +178,65 @@ def collapse_probes(
     )
     sub = values[probes]
     genes = pd.Index([mapping[p] for p in probes])
-    return collapse_columns(sub, genes, method)
+    return collapse_columns(sub, genes, method, choice)
 
 
-def collapse_columns(values: pd.DataFrame, keys: pd.Index, method: str = "mean") -> pd.DataFrame:
-    """Combine the columns of ``values`` sharing a key (gene symbol) by ``method`` (see collapse_probes)."""
+def column_ids(labels: pd.Index) -> list[str]:
+    """A stable id per column: its label, or ``label#k`` for the k-th repeat of a label (k >= 1)."""
+    seen: dict[str, int] = {}
+    ids = []
+    for lab in map(str, labels):
+        k = seen.get(lab, 0)
+        seen[lab] = k + 1
+        ids.append(lab if k == 0 else f"{lab}#{k}")
+    return ids
+
+
+def choose_columns(values: pd.DataFrame, keys: pd.Index, method: str) -> dict[str, str]:
+    """Per key (gene symbol), the id (:func:`column_ids`) of the column with the highest mean (``max_mean``)
+    or variance (``max_variance``) over the samples of ``values``; ties go to the first column."""
+    keys = pd.Index(keys).astype(str)
+    score = values.mean(axis=0) if method == "max_mean" else values.var(axis=0)
+    order = pd.DataFrame({"key": keys, "score": score.to_numpy(), "id": column_ids(values.columns),
+                          "pos": np.arange(len(keys))})
+    order = order.sort_values(["score", "pos"], ascending=[False, True], na_position="last")
+    best = order.drop_duplicates("key")
+    return dict(zip(best["key"], best["id"], strict=True))
+
+
+def collapse_columns(values: pd.DataFrame, keys: pd.Index, method: str = "mean",
+                     choice: dict[str, str] | None = None) -> pd.DataFrame:
+    """Combine the columns of ``values`` sharing a key (gene symbol) by ``method`` (see collapse_probes).
+
+    For ``max_mean``/``max_variance``, ``choice`` (key -> column id, decided on the training cohort) fixes
+    the column of each key; a key whose chosen column is absent here falls back to this table's own best
+    (counted in ``attrs['collapse_fallbacks']``). The choice used is in ``attrs['collapse_choice']``."""
     if method not in COLLAPSE_METHODS:
         raise RadplugInputError(
             f"collapse method must be one of {', '.join(COLLAPSE_METHODS)}, got {method!r}"
         )
     keys = pd.Index(keys).astype(str)
+    fallbacks = 0
     if method == "mean":
         t = values.T.set_axis(keys)
         out = t.groupby(level=0, sort=False).mean().T
+        used = None
     else:
-        score = values.mean(axis=0) if method == "max_mean" else values.var(axis=0)
-        order = pd.DataFrame({"key": keys, "score": score.to_numpy(), "pos": np.arange(len(keys))})
-        order = order.sort_values(["score", "pos"], ascending=[False, True], na_position="last")
-        best = order.drop_duplicates("key").sort_values("pos")
-        out = values.iloc[:, best["pos"].to_numpy()]
-        out.columns = best["key"].to_numpy()
+        own = choose_columns(values, keys, method)
+        ids = column_ids(values.columns)
+        pos_of = {i: p for p, i in enumerate(ids)}
+        used = {}
+        for key, best in own.items():
+            chosen = choice.get(key, best) if choice is not None else best
+            if chosen not in pos_of or keys[pos_of[chosen]] != key:
+                chosen, fallbacks = best, fallbacks + 1
+            used[key] = chosen
+        genes = sorted(used, key=lambda k: pos_of[used[k]])   # in the order of their chosen columns
+        out = values.iloc[:, [pos_of[used[k]] for k in genes]]
+        out.columns = genes
     out.index = values.index
+    out.attrs["collapse_choice"] = used
+    out.attrs["collapse_fallbacks"] = fallbacks
     return out
 
 

@@ -230,10 +230,13 @@ def read_expression_file(
     annotation: str | Path | None = None,
     collapse: str = "mean",
     messages: list[str] | None = None,
+    collapse_choice: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """Expression as samples x genes (float). ``orientation``: auto, samples_rows or genes_rows (GCT, series
     matrix and .h5ad have a fixed layout). With ``annotation``, probes are collapsed to gene symbols;
-    duplicate gene symbols are always collapsed by ``collapse`` (mean, max_mean, max_variance)."""
+    duplicate gene symbols are always collapsed by ``collapse`` (mean, max_mean, max_variance).
+    ``collapse_choice`` (gene -> probe or column id, from the training cohort) fixes the probe that
+    max_mean/max_variance keep; the choice used is returned in ``attrs['collapse_choice']``."""
     from radplug.geo import collapse_columns
 
     path = Path(path)
@@ -286,7 +289,8 @@ def read_expression_file(
 
         n_probes = values.shape[1]
         values = collapse_probes(
-            values, read_platform_annotation(annotation), method=collapse, origin=str(path)
+            values, read_platform_annotation(annotation), method=collapse, origin=str(path),
+            choice=collapse_choice,
         )
         messages.append(
             f"{path}: {n_probes} probes collapsed to {values.shape[1]} gene symbols with "
@@ -295,9 +299,15 @@ def read_expression_file(
     elif values.columns.duplicated().any():
         ndup = int(values.columns.duplicated().sum())
         examples = ", ".join(map(str, values.columns[values.columns.duplicated()].unique()[:3]))
-        values = collapse_columns(values, values.columns, collapse)
+        values = collapse_columns(values, values.columns, collapse, collapse_choice)
         messages.append(
             f"{path}: {ndup} duplicate gene symbol(s) (e.g. {examples}) collapsed by --collapse {collapse}"
+        )
+    if collapse_choice is not None and values.attrs.get("collapse_choice") is not None:
+        fb = int(values.attrs.get("collapse_fallbacks", 0))
+        messages.append(
+            f"{path}: --collapse {collapse} kept the probe chosen on the training cohort for every gene"
+            + (f" but {fb}, whose chosen probe is absent here (this file's own choice used)" if fb else "")
         )
     empty_genes = [g for g in values.columns if not str(g).strip() or str(g).lower() in ("nan", "none")]
     if empty_genes:
@@ -470,17 +480,24 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
     opts = options or IngestOptions()
     cohorts = read_samplesheet(samplesheet)
     hist_map = read_histology_map(opts.histology_map)
-    exprs, labels, messages, mappings = [], [], [], []
+    exprs, labels, messages, mappings = {}, {}, [], []
     radiomic_names: list[str] = []
-    for c in cohorts:
+    # training cohorts first: --collapse max_mean/max_variance choose each gene's probe on the (first)
+    # training cohort, and every other cohort keeps that probe
+    train_choice: dict[str, str] | None = None
+    order = sorted(range(len(cohorts)), key=lambda i: cohorts[i].role != "train")
+    for i in order:
+        c = cohorts[i]
         clin = None
         if c.clinical and _suffix(c.clinical) != "cls":
             clin = _clinical_table(c, pd.Index([]), opts.id_column)
         rad = read_labels_file(c.radiomics, opts.id_column) if c.radiomics else None
         known = set(clin.index if clin is not None else []) | set(rad.index if rad is not None else [])
         expr = read_expression_file(
-            c.expression, opts.orientation, known, c.annotation, opts.collapse, messages
+            c.expression, opts.orientation, known, c.annotation, opts.collapse, messages, train_choice
         )
+        if c.role == "train" and train_choice is None:
+            train_choice = expr.attrs.get("collapse_choice")
         if c.clinical and clin is None:
             clin = _clinical_table(c, expr.index, opts.id_column)
         ids = pd.Index(expr.index)
@@ -558,16 +575,16 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
                 if col not in radiomic_names:
                     radiomic_names.append(col)
             lab = lab.join(rvals)
-        exprs.append(expr.loc[ids])
-        labels.append(lab)
+        exprs[i] = expr.loc[ids]
+        labels[i] = lab
         log.info("cohort %s (%s): %d samples, %d genes", c.name, c.role, len(ids), expr.shape[1])
-    expression = pd.concat(exprs, axis=0, join="outer")
+    expression = pd.concat([exprs[i] for i in sorted(exprs)], axis=0, join="outer")
     if expression.index.duplicated().any():
         dup = expression.index[expression.index.duplicated()].unique()[:5]
         raise RadplugInputError(
             f"sample id(s) {', '.join(dup)} appear in more than one cohort; make them unique"
         )
-    lab_all = pd.concat(labels, axis=0)
+    lab_all = pd.concat([labels[i] for i in sorted(labels)], axis=0)
     lab_all.index.name = "sample_id"
     clinical_present = [t for t in opts.clinical_targets if t in lab_all.columns]
     if not clinical_present and not radiomic_names:

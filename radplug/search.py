@@ -34,6 +34,17 @@ def grid(family: str, preset: str) -> list[dict[str, Any]]:
     return fam.grids[preset]
 
 
+def resolve_preset(preset: str, user_input: bool) -> str:
+    """``auto`` -> ``standard`` on user data (``--input``), ``fast`` on the embedded synthetic cohort.
+
+    Logs a warning when user data is searched with ``fast`` (a smoke-test grid, no real search)."""
+    resolved = ("standard" if user_input else "fast") if preset == "auto" else preset
+    if user_input and resolved == "fast":
+        log.warning("grid 'fast' on user data (--input) is a smoke test, not a hyperparameter search: "
+                    "use --grid standard (the default) or --grid paper for results")
+    return resolved
+
+
 def config_id(family: str, preset: str, i: int) -> str:
     return f"{family}.{preset}.{i:03d}"
 
@@ -85,18 +96,19 @@ def _encode_unit(names: list[str], tgt: pd.DataFrame, train_ids: pd.Index,
 
 def _cv_rows(family: str, params: dict[str, Any], cid: str, unit: str, names: list[str], X: np.ndarray,
              Y: np.ndarray, splits: list, seed: int, device: str, n_classes: list[int], cv_kind: str,
-             stack_folds: bool) -> list[dict[str, Any]]:
+             stack_folds: bool, class_weight: str = "balanced") -> list[dict[str, Any]]:
     """Cross-validate one configuration; one row per (target, fold). ``Y`` is 1 column unless multilabel."""
     multilabel = Y.shape[1] > 1
     rows = []
     if stack_folds and family == "mlp":
         from radplug.models.stacked import stacked_fold_proba
 
-        probas = stacked_fold_proba(params, X, Y if multilabel else Y[:, 0], splits, seed, device)
+        probas = stacked_fold_proba(params, X, Y if multilabel else Y[:, 0], splits, seed, device,
+                                    class_weight=class_weight)
     else:
         probas = []
         for fold, (tr, va) in enumerate(splits):
-            pipe = make_pipeline(family, params, seed + fold, device)
+            pipe = make_pipeline(family, params, seed + fold, device, class_weight)
             pipe.fit(X[tr], Y[tr] if multilabel else Y[tr, 0])
             proba = pipe.predict_proba(X[va])
             probas.append(proba if multilabel else _align_proba(pipe, proba, n_classes[0]))
@@ -118,7 +130,7 @@ def _best_config(rows: list[dict[str, Any]]) -> str:
 
 def run_job(unit: str, family: str, preset: str, chunk: int, n_chunks: int, expression: pd.DataFrame,
             targets: pd.DataFrame, tasks: pd.DataFrame, folds: int, seed: int, device: str = "cpu",
-            feature_cv: bool = True, stack_folds: bool = False) -> pd.DataFrame:
+            feature_cv: bool = True, stack_folds: bool = False, class_weight: str = "balanced") -> pd.DataFrame:
     """Cross-validate one chunk of a family's grid on one unit; one row per (config, target, fold).
 
     ``group:`` units (multilabel families): every configuration of the chunk is cross-validated as one
@@ -126,10 +138,10 @@ def run_job(unit: str, family: str, preset: str, chunk: int, n_chunks: int, expr
     configuration is then cross-validated as one network per feature (``cv_kind='feature'``), which is
     how the final per-feature model is trained, so its CV AUC is the estimate compared across families.
     ``target:`` units give ``cv_kind='target'`` rows. ``stack_folds`` trains the mlp's CV folds at once
-    (:mod:`radplug.models.stacked`)."""
+    (:mod:`radplug.models.stacked`). ``class_weight``: ``balanced`` or ``none`` (:func:`radplug.cv.make_estimator`)."""
     if unit.startswith("each:"):   # several single-target units in one task (fewer, longer tasks)
         parts = [run_job(f"target:{t}", family, preset, chunk, n_chunks, expression, targets, tasks, folds, seed,
-                         device, feature_cv, stack_folds) for t in unit_targets(unit, tasks)]
+                         device, feature_cv, stack_folds, class_weight) for t in unit_targets(unit, tasks)]
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     configs = grid(family, preset)
     size = math.ceil(len(configs) / n_chunks)
@@ -155,7 +167,7 @@ def run_job(unit: str, family: str, preset: str, chunk: int, n_chunks: int, expr
     for ci in chosen:
         cid = config_id(family, preset, ci)
         rows += _cv_rows(family, configs[ci], cid, unit, names, X, Y, splits,
-                         seed, device, n_classes, kind, stack_folds)
+                         seed, device, n_classes, kind, stack_folds, class_weight)
         log.info("%s %s %s: %d folds done (%.0fs)", unit, family, cid, len(splits), time.time() - start)
     if multilabel and feature_cv and rows:
         best = _best_config(rows)
@@ -164,7 +176,7 @@ def run_job(unit: str, family: str, preset: str, chunk: int, n_chunks: int, expr
             m = codes[:, j] >= 0
             yj = codes[m, j][:, None]
             rows += _cv_rows(family, params, best, unit, [t], X_train[m], yj, cv_splits(yj[:, 0], folds, seed), seed,
-                             device, [n_classes[j]], "feature", stack_folds)
+                             device, [n_classes[j]], "feature", stack_folds, class_weight)
             log.info("%s %s %s: per-feature CV of %s done (%.0fs)", unit, family, best, t,
                      time.time() - start)
     return pd.DataFrame(rows)

@@ -252,3 +252,49 @@ def test_radiomic_groups_and_override(tmp_path: Path) -> None:
     (tmp_path / "bad2.csv").write_text("feature,group\nvolume,texture\n")
     with pytest.raises(RadplugInputError, match="row 2.*'texture'.*shape, stats"):
         read_group_overrides(str(tmp_path / "bad2.csv"))
+
+
+@needs_leukemia
+@pytest.mark.parametrize("method", ["max_variance", "max_mean"])
+def test_probe_choice_decided_on_training_cohort(tmp_path: Path, method: str) -> None:
+    """Real Leukemia GCT + .chip split into a training (ALL_1..12, AML_1..12) and a test cohort (the rest,
+    listed first in the samplesheet): every gene of the test cohort is the probe chosen on the training
+    samples, even where the test samples alone would choose another probe."""
+    gct = LEUK / "Leukemia_hgu95av2.gct"
+    chip = LEUK / "Human_AFFY_HG_U95_MSigDB_7_0_final.chip"
+    probes = read_expression_file(gct)
+    train_ids = [f"{c}_{i}" for c in ("ALL", "AML") for i in range(1, 13)]
+    test_ids = [s for s in probes.index if s not in train_ids]
+    paths = {}
+    for name, ids in (("train", train_ids), ("test", test_ids)):
+        sub = probes.loc[ids].T
+        lines = ["#1.2", f"{sub.shape[0]}\t{sub.shape[1]}", "\t".join(["NAME", "Description", *ids])]
+        lines += ["\t".join([p, "na", *(repr(float(v)) for v in row)])
+                  for p, row in zip(sub.index, sub.to_numpy(), strict=True)]
+        paths[name] = tmp_path / f"{name}.gct"
+        paths[name].write_text("\n".join(lines) + "\n")
+        pd.DataFrame({"sample_id": ids, "class": [s.split("_")[0] for s in ids]}).to_csv(
+            tmp_path / f"{name}_clin.csv", index=False)
+    (tmp_path / "sheet.csv").write_text(
+        "cohort,role,expression,clinical,annotation\n"
+        f"val,test,{paths['test']},{tmp_path / 'test_clin.csv'},{chip}\n"
+        f"dev,train,{paths['train']},{tmp_path / 'train_clin.csv'},{chip}\n")
+    res = ingest(tmp_path / "sheet.csv", IngestOptions(clinical_targets=("class",), collapse=method))
+    expr = res.expression
+    assert list(expr.index[:len(test_ids)]) == test_ids   # samplesheet order kept
+    ann = read_platform_annotation(chip)
+    per_probe = ann.groupby("probe")["gene"].nunique()
+    ann1 = ann[ann["probe"].map(per_probe) == 1].drop_duplicates("probe")
+    ann1 = ann1[ann1["probe"].isin(probes.columns)]
+    multi = ann1.groupby("gene")["probe"].apply(list)
+    multi = multi[multi.map(len) > 1]
+    tr, te = probes.loc[train_ids], probes.loc[test_ids]
+    s_train, s_test = (tr.var(), te.var()) if method == "max_variance" else (tr.mean(), te.mean())
+    on_train = [max(m, key=lambda p: (s_train[p], -m.index(p))) for m in multi]
+    on_test = [max(m, key=lambda p: (s_test[p], -m.index(p))) for m in multi]
+    genes = list(multi.index)
+    np.testing.assert_allclose(expr.loc[test_ids, genes].to_numpy(), te[on_train].to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose(expr.loc[train_ids, genes].to_numpy(), tr[on_train].to_numpy(), rtol=1e-6)
+    n_differs = sum(a != b for a, b in zip(on_train, on_test, strict=True))
+    assert len(multi) > 500 and n_differs > 20   # the rule matters on real data
+    assert any("chosen on the training cohort" in m for m in res.messages)

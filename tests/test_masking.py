@@ -220,7 +220,7 @@ def test_verhaak_subtype_lists_rank_first():
     for c in classes:
         # held-out patients: the subtype's own list ranks first among the four lists
         g = real[(real["cohort"] == "test") & (real["class"] == c)].set_index("gene_set")
-        assert g["rank"].idxmin() == f"VERHAAK_{c}", (c, g[["auc", "rank"]])
+        assert g.loc[f"VERHAAK_{c}", "rank"] == g["rank"].min(), (c, g[["auc", "rank"]])   # first (ties allowed)
         assert g.loc[f"VERHAAK_{c}", "auc"] > 0.9
         # training patients (the network fits them almost perfectly, so lists are near-saturated there)
         t = real[(real["cohort"] == "train") & (real["class"] == c)].set_index("gene_set")

@@ -3,6 +3,7 @@ and stacked fold training. Real PyTorch and scikit-learn fits on small data."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -47,27 +48,65 @@ def test_grid_count_paper_sizes_cli() -> None:
 
 
 def test_paper_grids_follow_table_2() -> None:
+    """`--grid paper` is Table 2 of Smedley et al. 2021, value by value (deviations: docs/models.md)."""
+    def axis(cfgs: list[dict], key: str) -> list:
+        return sorted({c[key] for c in cfgs})
+
     mlp = grid("mlp", "paper")
-    assert {c["first_layer"] for c in mlp} == {2000, 4000, 6000}
-    assert {c["n_layers"] for c in mlp} == {3, 4}
-    assert {c["optimizer"] for c in mlp} == {"nadam", "adadelta"}
-    assert {c["activation"] for c in mlp} == {"sigmoid", "relu"}
-    assert {c["dropout"] for c in mlp} == {0.4, 0.6}
+    assert axis(mlp, "first_layer") == [2000, 4000, 6000]
+    assert axis(mlp, "n_layers") == [3, 4]
+    assert axis(mlp, "optimizer") == ["adadelta", "nadam"]
+    assert axis(mlp, "activation") == ["relu", "sigmoid"]
+    assert axis(mlp, "dropout") == [0.4, 0.6]
     assert all(c["epochs"] == 500 and c["patience"] == 200 and c["batch_size"] == 10 for c in mlp)
+    assert all("learning_rate" not in c for c in mlp)   # the optimisers' defaults (Keras: Nadam 2e-3, Adadelta 1)
     assert len({tuple(sorted(c.items())) for c in mlp}) == 48
+    # elastic net: 100 models, L1 ratio over [0, 1] (both ends), solver SAGA; Table 2 searches no C (default 1)
     enet = grid("enet", "paper")
-    assert min(c["l1_ratio"] for c in enet) == 0 and max(c["l1_ratio"] for c in enet) == 1
+    assert len(enet) == 100 and axis(enet, "C") == [1.0]
+    assert np.allclose(axis(enet, "l1_ratio"), np.linspace(0, 1, 100))
     assert make_pipeline("enet", enet[0], 0).named_steps["model"].solver == "saga"
+    # svm: 4 kernels x C 1e-6..1e6, 100 values evenly spaced on a log scale
     svm = grid("svm", "paper")
-    assert {c["kernel"] for c in svm} == {"linear", "poly", "rbf", "sigmoid"}
-    assert np.isclose(min(c["C"] for c in svm), 1e-6) and np.isclose(max(c["C"] for c in svm), 1e6)
+    assert axis(svm, "kernel") == ["linear", "poly", "rbf", "sigmoid"]
+    assert np.allclose(axis(svm, "C"), np.logspace(-6, 6, 100))
+    assert len(svm) == 400
+    # random forest: trees [50:100:3050] (end excluded: 30 values, 120 models), gini/entropy, sqrt/log2, no depth
     rf = grid("rf", "paper")
-    assert sorted({c["n_estimators"] for c in rf}) == list(range(50, 3000, 100))
-    assert {c["criterion"] for c in rf} == {"gini", "entropy"}
-    assert {c["max_features"] for c in rf} == {"sqrt", "log2"}
+    assert axis(rf, "n_estimators") == [50, 150, 250, 350, 450, 550, 650, 750, 850, 950, 1050, 1150, 1250, 1350,
+                                        1450, 1550, 1650, 1750, 1850, 1950, 2050, 2150, 2250, 2350, 2450, 2550,
+                                        2650, 2750, 2850, 2950]
+    assert axis(rf, "criterion") == ["entropy", "gini"] and axis(rf, "max_features") == ["log2", "sqrt"]
+    assert make_pipeline("rf", rf[0], 0).named_steps["model"].max_depth is None and len(rf) == 120
+    # gradient boosting: trees [50:100:1000], depth 1-3, learning rate [0.01:0.1:0.50]
     gbt = grid("gbt", "paper")
-    assert {c["max_depth"] for c in gbt} == {1, 2, 3}
-    assert min(c["learning_rate"] for c in gbt) == 0.01 and max(c["learning_rate"] for c in gbt) == 0.5
+    assert axis(gbt, "max_iter") == [50, 150, 250, 350, 450, 550, 650, 750, 850, 950]
+    assert axis(gbt, "max_depth") == [1, 2, 3]
+    assert axis(gbt, "learning_rate") == [0.01, 0.11, 0.21, 0.31, 0.41]
+    assert make_pipeline("gbt", gbt[0], 0).named_steps["model"].min_samples_leaf == 1 and len(gbt) == 150
+
+
+def test_standard_preset_is_a_real_search() -> None:
+    """`standard` searches every family on more than one axis value, and is far smaller than `paper`."""
+    for fam, n_paper in PAPER_SIZES.items():
+        std = grid(fam, "standard")
+        varied = [k for k in std[0] if len({json.dumps(c[k]) for c in std}) > 1]
+        assert len(std) >= 2 and varied, (fam, len(std))
+        assert len(std) <= n_paper // 5, (fam, len(std))
+    assert max(c["first_layer"] for c in grid("mlp", "standard")) <= 256
+
+
+def test_auto_preset_and_fast_warning(caplog: pytest.LogCaptureFixture) -> None:
+    from radplug.search import resolve_preset
+
+    assert resolve_preset("auto", user_input=True) == "standard"
+    assert resolve_preset("auto", user_input=False) == "fast"
+    assert resolve_preset("paper", user_input=True) == "paper"
+    with caplog.at_level("WARNING"):
+        assert resolve_preset("fast", user_input=False) == "fast"
+        assert not caplog.records
+        assert resolve_preset("fast", user_input=True) == "fast"
+    assert "smoke test" in caplog.text and "--grid standard" in caplog.text
 
 
 @pytest.mark.parametrize("n_layers,widths", [(3, [2000, 1000, 500]), (4, [2000, 1000, 500, 250])])
@@ -132,14 +171,78 @@ def test_stacked_folds_predict_like_separate_networks() -> None:
     splits = cv_splits(y, 3, 0)
     probas, epochs = stacked_fold_proba(SMALL, X, y, splits, 0, return_epochs=True)
     assert [p.shape for p in probas] == [(len(va), 2) for _, va in splits]
-    assert 1 <= epochs <= SMALL["epochs"]
+    assert epochs == [SMALL["epochs"]] * 3   # no validation split: every member trains all epochs
     stacked = [safe_auc(y[va], p[:, 1]) for p, (_, va) in zip(probas, splits, strict=True)]
-    separate = [safe_auc(y[va], make_pipeline("mlp", SMALL, 0).fit(X[tr], y[tr]).predict_proba(X[va])[:, 1])
-                for tr, va in splits]
     assert np.mean(stacked) > 0.75
-    assert abs(np.mean(stacked) - np.mean(separate)) < 0.1
     again = stacked_fold_proba(SMALL, X, y, splits, 0)
     assert all(np.array_equal(a, b) for a, b in zip(probas, again, strict=True))
     X3, y3 = _planted(classes=3)
     p3 = stacked_fold_proba(SMALL, X3, y3, cv_splits(y3, 3, 0), 0)
     assert all(p.shape[1] == 3 and np.allclose(p.sum(axis=1), 1, atol=1e-5) for p in p3)
+
+
+@pytest.mark.parametrize("optimizer,classes", [("nadam", 2), ("adadelta", 3)])
+def test_stacked_members_stop_like_unstacked_estimator(optimizer: str, classes: int) -> None:
+    """Same configuration and seed: each stacked fold stops at the unstacked estimator's epoch, keeps the
+    same best epoch, and scores the same AUC (within 0.01); folds stop at different epochs."""
+    from radplug.models.stacked import stacked_fold_proba
+
+    X, y = _planted(n=150, seed=3, classes=classes)
+    params = {**SMALL, "optimizer": optimizer, "learning_rate": None, "epochs": 80, "patience": 6,
+              "validation_fraction": 0.2}
+    splits = cv_splits(y, 4, 0)
+    probas, epochs = stacked_fold_proba(params, X, y, splits, 11, return_epochs=True)
+    single_epochs, auc_single, auc_stacked = [], [], []
+    for fold, ((tr, va), p) in enumerate(zip(splits, probas, strict=True)):
+        pipe = make_pipeline("mlp", params, 11 + fold).fit(X[tr], y[tr])   # as the unstacked search does
+        net = pipe.named_steps["model"]
+        single_epochs.append(net.n_epochs_)
+        assert net.best_epoch_ == net.n_epochs_ - params["patience"] or net.n_epochs_ == params["epochs"]
+        q = pipe.predict_proba(X[va])
+        if classes == 2:
+            auc_single.append(safe_auc(y[va], q[:, 1]))
+            auc_stacked.append(safe_auc(y[va], p[:, 1]))
+        else:
+            from sklearn.metrics import roc_auc_score
+            auc_single.append(roc_auc_score(y[va], q, multi_class="ovr"))
+            auc_stacked.append(roc_auc_score(y[va], p, multi_class="ovr"))
+    assert epochs == single_epochs
+    assert len(set(epochs)) > 1 and min(epochs) < params["epochs"]   # early stopping acted, per member
+    assert np.max(np.abs(np.subtract(auc_single, auc_stacked))) < 0.01, (auc_single, auc_stacked)
+
+
+def test_early_stopping_split_is_stratified() -> None:
+    from radplug.models.stacked import stratified_holdout
+
+    strat = np.array([1] * 21 + [0] * 191)   # a 10 %-minority feature, as in a CV training fold
+    for seed in range(200):
+        fit, val = stratified_holdout(strat, 0.1, np.random.default_rng(seed))
+        assert len(val) == 21 and strat[val].sum() == 2 and len(np.intersect1d(fit, val)) == 0
+        assert len(fit) + len(val) == len(strat)
+    tiny = np.array([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0])
+    _, val = stratified_holdout(tiny, 0.1, np.random.default_rng(0))
+    assert len(val) == 1
+
+
+def test_class_weight_balanced_and_none() -> None:
+    """Balanced weights lift the minority class's predicted probability in every family; bad values refused."""
+    from radplug.models.stacked import class_weights
+
+    assert np.allclose(class_weights(np.array([0] * 9 + [1]), "binary", 1, "balanced")[:, 0], [10 / 18, 5])
+    assert np.allclose(class_weights(np.array([0, 0, 1, 2]), "multiclass", 3, "balanced"), [2 / 3, 4 / 3, 4 / 3])
+    assert np.allclose(class_weights(np.array([0, 1]), "binary", 1, "none"), 1)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 20)).astype(np.float32)
+    y = (X[:, 0] + 1.5 * rng.normal(size=200) > 1.6).astype(int)   # about 10 % positives
+    assert 0.05 < y.mean() < 0.2
+    for fam, params in [("mlp", {**SMALL, "epochs": 30}), ("enet", grid("enet", "fast")[0]),
+                        ("svm", grid("svm", "fast")[1]), ("rf", grid("rf", "fast")[0]),
+                        ("gbt", grid("gbt", "fast")[0])]:
+        mean_p = {}
+        for cw in ("balanced", "none"):
+            est = make_pipeline(fam, params, 0, class_weight=cw)
+            assert est.named_steps["model"].get_params()["class_weight"] in (cw, None)
+            mean_p[cw] = est.fit(X, y).predict_proba(X)[:, 1].mean()
+        assert mean_p["balanced"] > mean_p["none"], (fam, mean_p)
+        with pytest.raises(ValueError, match="class_weight"):
+            make_pipeline(fam, params, 0, class_weight="foo")

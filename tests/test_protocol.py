@@ -127,6 +127,7 @@ def test_final_fit_and_test_metrics_with_bootstrap_ci(cohort: dict, glcm_search:
     h = met[met["target"] == "histology"].set_index("class")
     assert set(h.index) == {"micro", "ADC", "SCC", "other"}
     assert h.loc["micro", "averaging"] == "micro" and (h.drop("micro")["averaging"] == "one-vs-rest").all()
+    assert 0.5 <= h.loc["micro", "auc_prior"] < 0.8 and (h.drop("micro")["auc_prior"] == 0.5).all()
     assert met["auc"].notna().all()
     assert met["auc_ci_low"].notna().all() and met["auc_ci_high"].notna().all()
     assert (met["auc_ci_low"] <= met["auc_ci_high"]).all()
@@ -163,3 +164,19 @@ def test_run_job_with_stacked_folds(cohort: dict, glcm_search: pd.DataFrame) -> 
     same = stacked[stacked["config_id"] == feat["config_id"].iloc[0]]
     assert same["auc"].mean() > 0.75
     assert abs(same["auc"].mean() - feat["auc"].mean()) < 0.1
+
+
+def test_prior_only_micro_auc_baseline() -> None:
+    """The no-information baseline of a micro AUC: training frequencies for everyone, scored by brute force."""
+    from radplug.final import prior_micro_auc
+
+    y_train = np.repeat([0, 1, 2], [50, 35, 15])
+    y_test = np.repeat([0, 1, 2], [42, 33, 12])
+    prior = np.bincount(y_train) / len(y_train)
+    labels = np.eye(3)[y_test].ravel()
+    scores = np.tile(prior, len(y_test))
+    pos, neg = scores[labels == 1], scores[labels == 0]
+    brute = ((pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean())
+    got = prior_micro_auc(y_test, y_train, 3)
+    assert got == pytest.approx(brute) and 0.6 < got < 0.7
+    assert prior_micro_auc(y_test, np.repeat([0, 1, 2], 10), 3) == pytest.approx(0.5)   # equal priors

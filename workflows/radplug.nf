@@ -77,9 +77,11 @@ workflow RADPLUG {
              [min_minority: params.min_minority])
 
     // ---- model search: one task per (unit, family, grid chunk)
-    PLAN(BINARIZE.out.tasks, [models: params.models, grid: params.grid, grid_chunk: params.grid_chunk])
+    PLAN(BINARIZE.out.tasks, [models: params.models, grid: params.grid, grid_chunk: params.grid_chunk,
+                               user_input: params.input as boolean])
     ch_jobs = PLAN.out.jobs.splitCsv(header: true)
-    def fit_opts = [folds: params.cv_folds, seed: seed, device: params.device, stack_folds: params.stack_folds]
+    def fit_opts = [folds: params.cv_folds, seed: seed, device: params.device, stack_folds: params.stack_folds,
+                    class_weight: params.class_weight]
     SEARCH(ch_jobs, VALIDATE.out.expression, BINARIZE.out.targets, BINARIZE.out.tasks, fit_opts)
     SELECT(SEARCH.out.cv.collect(), [models: params.models])
 

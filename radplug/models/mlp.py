@@ -8,14 +8,12 @@ cross-entropy for multiclass targets; early stopping on a validation split of th
 
 from __future__ import annotations
 
-import logging
-import time
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-log = logging.getLogger(__name__)
+CLASS_WEIGHTS = ("balanced", "none")   # --class_weight: n / (classes x count) per class, or equal weights
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -55,6 +53,27 @@ def build_network(n_inputs: int, n_outputs: int, first_layer: int, n_layers: int
     return nn.Sequential(*layers)
 
 
+def _to_sequential(stacked, n_inputs: int, cfg: MLPClassifier):
+    """Member 0 of a trained stacked network as the plain :func:`build_network` module (eval mode, CPU)."""
+    import torch
+    import torch.nn as nn
+
+    n_out = stacked.weights[-1].shape[-1]
+    net = build_network(n_inputs, n_out, cfg.first_layer, cfg.n_layers, cfg.activation, cfg.dropout)
+    linears = [m for m in net if isinstance(m, nn.Linear)]
+    norms = [m for m in net if isinstance(m, nn.BatchNorm1d)]
+    with torch.no_grad():
+        for i, lin in enumerate(linears):
+            lin.weight.copy_(stacked.weights[i][0].T.cpu())
+            lin.bias.copy_(stacked.biases[i][0, 0].cpu())
+        for i, bn in enumerate(norms):
+            bn.weight.copy_(stacked.gammas[i][0, 0].cpu())
+            bn.bias.copy_(stacked.betas[i][0, 0].cpu())
+            bn.running_mean.copy_(getattr(stacked, f"rmean{i}")[0, 0].cpu())
+            bn.running_var.copy_(getattr(stacked, f"rvar{i}")[0, 0].cpu())
+    return net.eval()
+
+
 class MLPClassifier(ClassifierMixin, BaseEstimator):
     """Feed-forward network for binary, multiclass (softmax) and multilabel (sigmoid) targets.
 
@@ -65,8 +84,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, first_layer: int = 2000, n_layers: int = 3, activation: str = "relu",
                  dropout: float = 0.4, optimizer: str = "nadam", learning_rate: float | None = None,
                  weight_decay: float = 0.0, epochs: int = 500, patience: int = 200, batch_size: int = 10,
-                 validation_fraction: float = 0.1, device: str = "auto", random_state: int | None = 0,
-                 verbose: bool = False):
+                 validation_fraction: float = 0.1, class_weight: str = "balanced", device: str = "auto",
+                 random_state: int | None = 0, verbose: bool = False):
         self.first_layer = first_layer
         self.n_layers = n_layers
         self.activation = activation
@@ -78,23 +97,12 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.patience = patience
         self.batch_size = batch_size
         self.validation_fraction = validation_fraction
+        self.class_weight = class_weight
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
 
     # -- helpers -------------------------------------------------------------------------------
-    def _make_optimizer(self, params):
-        import torch
-
-        wd = float(self.weight_decay)
-        if self.optimizer == "nadam":
-            return torch.optim.NAdam(params, lr=self.learning_rate or 2e-3, weight_decay=wd)
-        if self.optimizer == "adadelta":
-            return torch.optim.Adadelta(params, lr=self.learning_rate or 1.0, weight_decay=wd)
-        if self.optimizer == "adam":
-            return torch.optim.Adam(params, lr=self.learning_rate or 1e-3, weight_decay=wd)
-        raise ValueError(f"optimizer must be nadam, adadelta or adam, got {self.optimizer!r}")
-
     def _encode_targets(self, y) -> np.ndarray:
         y = np.asarray(y)
         if y.ndim == 2:
@@ -108,69 +116,38 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         return codes.astype(np.float32 if self.task_ == "binary" else np.int64)
 
     def fit(self, X, y):
-        """Train with early stopping on a held-out fraction of (X, y). Returns self."""
-        import torch
+        """Train with early stopping on a stratified held-out fraction of (X, y). Returns self.
 
-        X = np.asarray(X, dtype=np.float32)
+        Training is :func:`radplug.models.stacked.train_members` with one member: a fold of a stacked CV
+        with this seed follows the same path (same stopping and best epoch)."""
+        from sklearn.utils.multiclass import check_classification_targets
+        from sklearn.utils.validation import validate_data
+
+        from radplug.models.stacked import train_members
+
+        if self.class_weight not in CLASS_WEIGHTS:
+            raise ValueError(f"class_weight must be one of {', '.join(CLASS_WEIGHTS)}, got {self.class_weight!r}")
+        X, y = validate_data(self, X, y, multi_output=True, dtype=np.float32, y_numeric=False)
+        if len(X) < 2:
+            raise ValueError(f"n_samples={len(X)}: the network needs at least 2 training samples")
+        check_classification_targets(y)
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            import warnings
+
+            from sklearn.exceptions import DataConversionWarning
+
+            warnings.warn("A column-vector y was passed when a 1d array was expected; it is read as one "
+                          "target (pass a 1d y)", DataConversionWarning, stacklevel=2)
+            y = y[:, 0]
         t = self._encode_targets(y)
-        rng = np.random.default_rng(self.random_state)
-        torch.manual_seed(int(rng.integers(2**31)))
-        self.device_ = resolve_device(self.device)
-        n_out = {"binary": 1, "multilabel": t.shape[-1]}.get(self.task_, len(self.classes_))
-        self.n_features_in_ = X.shape[1]
-        net = build_network(X.shape[1], n_out, self.first_layer, self.n_layers, self.activation, self.dropout)
-        net.to(self.device_)
-        opt = self._make_optimizer(net.parameters())
-        loss_fn = torch.nn.CrossEntropyLoss() if self.task_ == "multiclass" else torch.nn.BCEWithLogitsLoss()
-
-        order = rng.permutation(len(X))
-        n_val = int(round(len(X) * self.validation_fraction)) if self.validation_fraction > 0 else 0
-        n_val = min(n_val, len(X) - 2)
-        val_idx, tr_idx = order[:n_val], order[n_val:]
-        dev = self.device_
-        Xt = torch.from_numpy(X[tr_idx]).to(dev)
-        yt = torch.from_numpy(t[tr_idx]).to(dev)
-        Xv = torch.from_numpy(X[val_idx]).to(dev) if n_val else None
-        yv = torch.from_numpy(t[val_idx]).to(dev) if n_val else None
-
-        def _loss(out, target):
-            return loss_fn(out.squeeze(1) if self.task_ == "binary" else out, target)
-
-        best, best_state, waited = np.inf, None, 0
-        self.loss_curve_: list[float] = []
-        start = time.time()
-        bs = max(2, int(self.batch_size))
-        for epoch in range(int(self.epochs)):
-            net.train()
-            perm = torch.from_numpy(rng.permutation(len(tr_idx))).to(dev)
-            total = 0.0
-            for i in range(0, len(perm), bs):
-                b = perm[i:i + bs]
-                if len(b) < 2:  # batch norm needs two samples
-                    continue
-                opt.zero_grad()
-                loss = _loss(net(Xt[b]), yt[b])
-                loss.backward()
-                opt.step()
-                total += float(loss.detach()) * len(b)
-            net.eval()
-            with torch.no_grad():
-                monitor = float(_loss(net(Xv), yv)) if n_val else total / len(tr_idx)
-            self.loss_curve_.append(monitor)
-            if monitor < best - 1e-6:
-                best, waited = monitor, 0
-                best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-            else:
-                waited += 1
-                if waited >= self.patience:
-                    break
-            if self.verbose and epoch % 20 == 0:
-                log.info("epoch %d loss %.4f (%.1fs)", epoch, monitor, time.time() - start)
-        if best_state is not None:
-            net.load_state_dict(best_state)
-        net.eval()
-        self.n_epochs_ = len(self.loss_curve_)
-        self.network_ = net.cpu()
+        n_classes = None if self.task_ == "multilabel" else len(self.classes_)
+        trained = train_members(self, X[None], t, [np.arange(len(X))], [self.random_state], n_classes,
+                                self.device)
+        self.network_ = _to_sequential(trained.net, X.shape[1], self)
+        self.loss_curve_: list[float] = trained.loss_curves[0]
+        self.n_epochs_ = trained.n_epochs[0]
+        self.best_epoch_ = trained.best_epoch[0]
         self.device_ = "cpu"
         return self
 
@@ -178,7 +155,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     def forward_logits(self, X) -> np.ndarray:
         """Raw network outputs for X (no output nonlinearity)."""
         import torch
+        from sklearn.utils.validation import check_is_fitted, validate_data
 
+        check_is_fitted(self, "network_")
+        X = validate_data(self, X, reset=False, dtype=np.float32)
         net = self.network_
         with torch.no_grad():
             out = net(torch.as_tensor(np.asarray(X, dtype=np.float32)))

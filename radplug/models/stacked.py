@@ -1,30 +1,34 @@
-"""Train the networks of several CV folds at once: one "stacked" network whose layers hold K members.
+"""The one training loop of the network: K independent members ("stacked" networks) trained at once.
 
 Each member is the network of :mod:`radplug.models.mlp` (Linear -> BatchNorm -> activation -> Dropout per
-hidden layer) with its own weights, batch-norm statistics, per-fold standardization, validation split and
-early stopping. A step pushes one mini-batch per member through batched matrix products (``torch.baddbmm``),
-so K small matrix products become one larger call; the per-member losses are summed, and because Adam-type
-and Adadelta updates are element-wise, each member is optimised exactly as if it were trained alone.
-Differences from K separate :class:`~radplug.models.mlp.MLPClassifier` fits: the random streams for
-initialisation, shuffling and dropout differ, and an epoch draws ``ceil(max_k n_k / batch)`` full batches
-per member (smaller folds wrap around instead of ending on a short batch).
+hidden layer) with its own weights, batch-norm statistics, random streams (numpy for splits and shuffling,
+a torch generator for initialisation and dropout), stratified validation split, class weights, optimiser
+state (step counts included) and early stopping. A step pushes one mini-batch per member through batched
+matrix products (``torch.baddbmm``); short and missing batches are masked, and a member whose epoch has
+fewer batches, or that has stopped, is not updated. :class:`~radplug.models.mlp.MLPClassifier` trains
+through :func:`train_members` with K = 1, so a member of a K-fold stack follows exactly the path of the
+unstacked estimator fitted with the same seed (the same stopping and best epoch; floating-point rounding
+of the batched products aside). :func:`stacked_fold_proba` trains the K CV folds of one configuration.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from radplug.models.mlp import MLPClassifier, hidden_widths, resolve_device
+from radplug.models.mlp import CLASS_WEIGHTS, MLPClassifier, hidden_widths, resolve_device
+
+log = logging.getLogger(__name__)
 
 
 def _stacked_module(k: int, n_inputs: int, n_outputs: int, first_layer: int, n_layers: int, activation: str,
-                    dropout: float):
+                    dropout: float, generators: list):
     import torch
     import torch.nn as nn
-    import torch.nn.functional as F
 
     acts = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
     if activation not in acts:
@@ -41,10 +45,15 @@ def _stacked_module(k: int, n_inputs: int, n_outputs: int, first_layer: int, n_l
             self.biases = nn.ParameterList()
             self.gammas = nn.ParameterList()
             self.betas = nn.ParameterList()
-            for i, (a, b) in enumerate(zip(dims[:-1], dims[1:], strict=True)):
-                bound = 1.0 / math.sqrt(a)  # nn.Linear's default initialisation
-                self.weights.append(nn.Parameter(torch.empty(k, a, b).uniform_(-bound, bound)))
-                self.biases.append(nn.Parameter(torch.empty(k, 1, b).uniform_(-bound, bound)))
+            inits = [[] for _ in dims[1:]]
+            for g in generators:   # member by member: each draws from its own generator only
+                for i, (a, b) in enumerate(zip(dims[:-1], dims[1:], strict=True)):
+                    bound = 1.0 / math.sqrt(a)  # nn.Linear's default initialisation
+                    w = torch.empty(a, b).uniform_(-bound, bound, generator=g)
+                    inits[i].append((w, torch.empty(1, b).uniform_(-bound, bound, generator=g)))
+            for i, (_, b) in enumerate(zip(dims[:-1], dims[1:], strict=True)):
+                self.weights.append(nn.Parameter(torch.stack([w for w, _ in inits[i]])))
+                self.biases.append(nn.Parameter(torch.stack([c for _, c in inits[i]])))
                 if i < len(widths):
                     self.gammas.append(nn.Parameter(torch.ones(k, 1, b)))
                     self.betas.append(nn.Parameter(torch.zeros(k, 1, b)))
@@ -52,129 +61,346 @@ def _stacked_module(k: int, n_inputs: int, n_outputs: int, first_layer: int, n_l
                     self.register_buffer(f"rvar{i}", torch.ones(k, 1, b))
             self.n_hidden = len(widths)
 
-        def forward(self, x):
+        def forward(self, x, rows=None, drop=None):
+            """``rows`` (K, B, 1) marks real rows of padded batches (training); ``drop`` gives, per hidden
+            layer, a (K, B, width) dropout multiplier (training)."""
             for i in range(self.n_hidden):
                 h = torch.baddbmm(self.biases[i], x, self.weights[i])
                 rm, rv = getattr(self, f"rmean{i}"), getattr(self, f"rvar{i}")
                 if self.training:
-                    mean = h.mean(dim=1, keepdim=True)
-                    var = h.var(dim=1, unbiased=False, keepdim=True)
+                    n = rows.sum(dim=1, keepdim=True)
+                    nc = n.clamp(min=1)
+                    mean = (h * rows).sum(dim=1, keepdim=True) / nc
+                    var = (((h - mean) * rows) ** 2).sum(dim=1, keepdim=True) / nc
                     with torch.no_grad():  # running statistics as nn.BatchNorm1d (momentum 0.1, unbiased var)
-                        n = h.shape[1]
-                        rm.mul_(0.9).add_(0.1 * mean)
-                        rv.mul_(0.9).add_(0.1 * var * n / max(1, n - 1))
+                        upd = n > 1
+                        rm.copy_(torch.where(upd, 0.9 * rm + 0.1 * mean, rm))
+                        rv.copy_(torch.where(upd, 0.9 * rv + 0.1 * var * n / (n - 1).clamp(min=1), rv))
                 else:
                     mean, var = rm, rv
                 h = (h - mean) / torch.sqrt(var + 1e-5) * self.gammas[i] + self.betas[i]
-                x = F.dropout(acts[activation](h), dropout, self.training)
+                x = acts[activation](h)
+                if drop is not None:
+                    x = x * drop[i]
             return torch.baddbmm(self.biases[-1], x, self.weights[-1])
 
     return StackedMLP()
 
 
-def stacked_fold_proba(params: dict[str, Any], X: np.ndarray, y: np.ndarray,
-                       splits: list[tuple[np.ndarray, np.ndarray]], seed: int, device: str = "cpu",
-                       return_epochs: bool = False) -> list[np.ndarray]:
-    """Fit one network per CV fold simultaneously; per fold, ``predict_proba`` of its held-out rows.
+class _MemberOptimizer:
+    """Nadam, Adadelta or Adam (PyTorch's update rules and defaults) with per-member step counts: members
+    not in ``active`` keep their parameters and state, so each is optimised exactly as if trained alone.
+    Updates are in place (the first layer of a stack is large); when every member is active at the same
+    step the whole stack is updated at once, otherwise member by member."""
 
-    ``y`` holds class codes 0..C-1 (binary or multiclass) or a 0/1 matrix (multilabel); the layout of
-    each returned array is that of :meth:`MLPClassifier.predict_proba` over all C classes. Inputs are
-    standardized per fold with the training rows' mean and sd, as the search pipeline does.
-    """
+    def __init__(self, params: list, k: int, name: str, lr: float | None, weight_decay: float) -> None:
+        import torch
+
+        if name not in ("nadam", "adadelta", "adam"):
+            raise ValueError(f"optimizer must be nadam, adadelta or adam, got {name!r}")
+        self.params, self.name, self.wd = params, name, float(weight_decay)
+        self.lr = float(lr or {"nadam": 2e-3, "adadelta": 1.0, "adam": 1e-3}[name])
+        self.step = np.zeros(k, dtype=np.int64)
+        self.mu_product = np.ones(k)
+        self.s1 = [torch.zeros_like(p) for p in params]
+        self.s2 = [torch.zeros_like(p) for p in params]
+
+    def _coefficients(self, f: int) -> tuple[float, ...]:
+        step = float(self.step[f])
+        if self.name == "nadam":
+            b1, md = 0.9, 4e-3
+            mu = b1 * (1 - 0.5 * 0.96 ** (step * md))
+            mu_next = b1 * (1 - 0.5 * 0.96 ** ((step + 1) * md))
+            self.mu_product[f] *= mu
+            mp = float(self.mu_product[f])
+            return (-self.lr * (1 - mu) / (1 - mp), -self.lr * mu_next / (1 - mp * mu_next),
+                    math.sqrt(1 - 0.999 ** step))
+        if self.name == "adam":
+            return -self.lr / (1 - 0.9 ** step), math.sqrt(1 - 0.999 ** step)
+        return ()
+
+    def _apply(self, p, g, s1, s2, c: tuple[float, ...]) -> None:
+        if self.wd:
+            g = g.add(p, alpha=self.wd)
+        if self.name == "adadelta":
+            s1.mul_(0.9).addcmul_(g, g, value=0.1)
+            delta = s2.add(1e-6).sqrt_().div_(s1.add(1e-6).sqrt_()).mul_(g)
+            s2.mul_(0.9).addcmul_(delta, delta, value=0.1)
+            p.add_(delta, alpha=-self.lr)
+            return
+        s1.lerp_(g, 0.1)
+        s2.mul_(0.999).addcmul_(g, g, value=0.001)
+        if self.name == "nadam":
+            denom = s2.sqrt().div_(c[2]).add_(1e-8)
+            p.addcdiv_(g, denom, value=c[0])
+            p.addcdiv_(s1, denom, value=c[1])
+        else:
+            p.addcdiv_(s1, s2.sqrt().div_(c[1]).add_(1e-8), value=c[0])
+
+    def update(self, active: np.ndarray) -> None:
+        import torch
+
+        members = np.flatnonzero(active)
+        self.step[members] += 1
+        coefs = {int(f): self._coefficients(int(f)) for f in members}
+        together = len(members) == len(self.step) and len(set(coefs.values())) == 1
+        with torch.no_grad():
+            for p, s1, s2 in zip(self.params, self.s1, self.s2, strict=True):
+                if p.grad is None:
+                    continue
+                if together:
+                    self._apply(p, p.grad, s1, s2, coefs[0])
+                else:
+                    for f in members:
+                        self._apply(p[f], p.grad[f], s1[f], s2[f], coefs[int(f)])
+
+
+def stratified_holdout(strat: np.ndarray, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(fit, validation) positions of ``strat``: the validation rows are ``round(n * fraction)`` (at most
+    n - 2), allotted to classes in proportion (largest remainders), every class with two or more samples
+    keeping at least one validation row when there are enough validation rows."""
+    n = len(strat)
+    n_val = min(int(round(n * fraction)) if fraction > 0 else 0, n - 2)
+    if n_val <= 0:
+        return rng.permutation(n), np.array([], dtype=int)
+    classes, codes = np.unique(strat, return_inverse=True)
+    counts = np.bincount(codes)
+    exact = counts * n_val / n
+    take = np.floor(exact).astype(int)
+    take[np.argsort(-(exact - take), kind="stable")[:n_val - take.sum()]] += 1
+    eligible = counts >= 2
+    if n_val >= eligible.sum():
+        for c in np.flatnonzero(eligible & (take == 0)):
+            donor = int(np.argmax(np.where(take > 1, take, -1)))
+            if take[donor] > 1:
+                take[donor] -= 1
+                take[c] += 1
+    val = []
+    for c in range(len(classes)):
+        val.append(rng.permutation(np.flatnonzero(codes == c))[:take[c]])
+    val_idx = np.sort(np.concatenate(val))
+    fit_idx = np.setdiff1d(np.arange(n), val_idx)
+    return fit_idx, val_idx
+
+
+def class_weights(t: np.ndarray, task: str, n_out: int, mode: str) -> np.ndarray:
+    """Per-output-class weights from training targets ``t``: ``balanced`` is n / (classes x count) as in
+    scikit-learn (a class absent from ``t`` gets 0); ``none`` all ones. Shape (2, L) for binary/multilabel
+    (row 0: negatives, row 1: positives, per output column), (C,) for multiclass."""
+    if mode not in CLASS_WEIGHTS:
+        raise ValueError(f"class_weight must be one of {', '.join(CLASS_WEIGHTS)}, got {mode!r}")
+    if task == "multiclass":
+        counts = np.bincount(t.astype(int), minlength=n_out).astype(float)
+        k = n_out
+    else:
+        tt = t.reshape(len(t), -1)
+        pos = tt.sum(axis=0)
+        counts = np.stack([len(tt) - pos, pos]).astype(float)
+        k = 2
+    if mode == "none":
+        return np.ones_like(counts, dtype=np.float32)
+    with np.errstate(divide="ignore"):
+        w = np.where(counts > 0, counts.sum(axis=0) / (k * counts), 0.0)
+    return w.astype(np.float32)
+
+
+@dataclass
+class TrainedMembers:
+    net: Any                     # StackedMLP (eval mode, best epochs' weights)
+    task: str
+    n_epochs: list[int]          # epochs trained per member (stopping epoch)
+    best_epoch: list[int]        # 1-based epoch whose weights were kept, per member
+    loss_curves: list[list[float]]
+
+
+def _task_of(t: np.ndarray, n_classes: int | None) -> tuple[str, int]:
+    if t.ndim == 2:
+        return "multilabel", t.shape[1]
+    n = int(n_classes if n_classes is not None else int(t.max()) + 1)
+    return ("binary", 1) if n == 2 else ("multiclass", n)
+
+
+def train_members(cfg: MLPClassifier, Xs, t: np.ndarray, train_rows: list[np.ndarray], seeds: list[int],
+                  n_classes: int | None = None, device: str = "cpu") -> TrainedMembers:
+    """Train one network per member ``f`` on rows ``train_rows[f]`` of ``Xs[f]`` (a (K, n, p) float32 array
+    or tensor), targets ``t`` (class codes, or a 0/1 matrix for multilabel), seeded by ``seeds[f]``. The
+    hyperparameters are ``cfg``'s; early stopping watches each member's class-weighted validation loss."""
     import torch
     import torch.nn.functional as F
 
-    cfg = MLPClassifier(**params).set_params(random_state=seed, device=device)
-    dev = resolve_device(cfg.device)
-    X = np.asarray(X, dtype=np.float32)
-    y = np.asarray(y)
-    if y.ndim == 2:
-        task, n_out = "multilabel", y.shape[1]
-        t_all = torch.from_numpy(y.astype(np.float32))
-    else:
-        n_classes = int(y.max()) + 1
-        task = "binary" if n_classes == 2 else "multiclass"
-        n_out = 1 if task == "binary" else n_classes
-        t_all = torch.from_numpy(y.astype(np.float32 if task == "binary" else np.int64))
-    rng = np.random.default_rng(seed)
-    torch.manual_seed(int(rng.integers(2**31)))
-    k = len(splits)
-    Xs = np.empty((k, *X.shape), dtype=np.float32)
-    fit_idx, val_idx = [], []
-    for f, (tr, _) in enumerate(splits):
-        mu, sd = X[tr].mean(axis=0), X[tr].std(axis=0)
-        sd[sd == 0] = 1.0
-        Xs[f] = (X - mu) / sd
-        order = rng.permutation(tr)
-        n_val = int(round(len(tr) * cfg.validation_fraction)) if cfg.validation_fraction > 0 else 0
-        n_val = min(n_val, len(tr) - 2)
-        val_idx.append(order[:n_val])
-        fit_idx.append(order[n_val:])
-    Xt = torch.from_numpy(Xs).to(dev)
-    t_all = t_all.to(dev)
-    net = _stacked_module(k, X.shape[1], n_out, cfg.first_layer, cfg.n_layers, cfg.activation, cfg.dropout)
-    net = net.to(dev)
-    opt = cfg._make_optimizer(net.parameters())
+    task, n_out = _task_of(t, n_classes)
+    k = len(train_rows)
+    dev = resolve_device(device)
+    rngs = [np.random.default_rng(s) for s in seeds]
+    gens = [torch.Generator().manual_seed(int(r.integers(2**31))) for r in rngs]
+    t_all = torch.from_numpy(t.astype(np.int64 if task == "multiclass" else np.float32)).to(dev)
+    t2 = t.reshape(len(t), -1) if task != "multiclass" else t
+    fit_idx, val_idx, weights = [], [], []
+    for f, rows in enumerate(train_rows):
+        rows = np.asarray(rows)
+        strat = t2[rows] if task == "multiclass" else t2[rows][:, int(np.argmin(np.minimum(
+            t2[rows].mean(axis=0), 1 - t2[rows].mean(axis=0))))]
+        fi, vi = stratified_holdout(np.asarray(strat), float(cfg.validation_fraction), rngs[f])
+        fit_idx.append(rows[fi])
+        val_idx.append(rows[vi])
+        weights.append(class_weights(t[rows], task, n_out, cfg.class_weight))
+    W = torch.from_numpy(np.stack(weights)).to(dev)          # (K, C) or (K, 2, L)
+    Xt = torch.as_tensor(Xs).to(dev)
+    net = _stacked_module(k, Xt.shape[2], n_out, cfg.first_layer, cfg.n_layers, cfg.activation, cfg.dropout,
+                          gens).to(dev)
+    dgens = gens if dev == "cpu" else [torch.Generator(device=dev).manual_seed(int(r.integers(2**31)))
+                                       for r in rngs]
+    opt = _MemberOptimizer(list(net.parameters()), k, cfg.optimizer, cfg.learning_rate, cfg.weight_decay)
     members = torch.arange(k, device=dev)[:, None]
+    widths = hidden_widths(cfg.first_layer, cfg.n_layers)
+    p_drop = float(cfg.dropout)
 
-    def elementwise(out, target):
-        """Per-member, per-sample loss (K, B); out is (K, B, n_out)."""
+    def weighted(out, idx):
+        """Per-member, per-row loss times its class weight (K, B)."""
+        target = t_all[idx]
         if task == "multiclass":
-            return F.cross_entropy(out.reshape(-1, n_out), target.reshape(-1), reduction="none").view(k, -1)
+            el = F.cross_entropy(out.reshape(-1, n_out), target.reshape(-1), reduction="none").view(k, -1)
+            return el * torch.gather(W, 1, target)
         o = out.squeeze(-1) if task == "binary" else out
         el = F.binary_cross_entropy_with_logits(o, target, reduction="none")
-        return el.reshape(k, o.shape[1], -1).mean(dim=2)
+        tgt = target.reshape(k, o.shape[1], -1)
+        w = torch.where(tgt > 0.5, W[:, 1][:, None, :], W[:, 0][:, None, :])
+        return (el.reshape(k, o.shape[1], -1) * w).mean(dim=2)
+
+    def padded(groups: list[np.ndarray], width: int):
+        idx = np.zeros((k, width), dtype=np.int64)
+        rows = np.zeros((k, width), dtype=np.float32)
+        for f, g in enumerate(groups):
+            idx[f, :len(g)] = g
+            rows[f, :len(g)] = 1.0
+        return torch.from_numpy(idx).to(dev), torch.from_numpy(rows).to(dev)
 
     n_val_max = max(len(v) for v in val_idx)
     if n_val_max:
-        vpad = np.stack([np.resize(v, n_val_max) if len(v) else np.zeros(n_val_max, int) for v in val_idx])
-        vmask = torch.tensor(np.stack([np.arange(n_val_max) < len(v) for v in val_idx]), device=dev)
-        vidx = torch.from_numpy(vpad).to(dev)
+        vidx, vrows = padded(val_idx, n_val_max)
+        vden = _row_weights(W, t_all, vidx, vrows, task)
     bs = max(2, int(cfg.batch_size))
-    steps = math.ceil(max(len(f) for f in fit_idx) / bs)
-    best = torch.full((k,), float("inf"), device=dev)
-    waited = torch.zeros(k, dtype=torch.long, device=dev)
+    best = np.full(k, np.inf)
+    waited = np.zeros(k, dtype=int)
+    running = np.ones(k, dtype=bool)
+    n_epochs, best_epoch = [0] * k, [0] * k
+    curves: list[list[float]] = [[] for _ in range(k)]
     best_state = {n: v.detach().clone() for n, v in net.state_dict().items()}
-    epochs_run = 0
-    for _ in range(int(cfg.epochs)):
-        epochs_run += 1
+    for epoch in range(int(cfg.epochs)):
+        if not running.any():
+            break
         net.train()
-        order = np.stack([np.resize(np.concatenate([rng.permutation(f) for _ in range(2)]), steps * bs)
-                          for f in fit_idx])
-        order_t = torch.from_numpy(order).to(dev)
-        train_loss = torch.zeros(k, device=dev)
-        for s in range(steps):
-            b = order_t[:, s * bs:(s + 1) * bs]
-            opt.zero_grad()
-            per = elementwise(net(Xt[members, b]), t_all[b]).mean(dim=1)
+        batches = []
+        for f in range(k):
+            if not running[f]:
+                batches.append([])
+                continue
+            perm = fit_idx[f][rngs[f].permutation(len(fit_idx[f]))]
+            batches.append([b for b in (perm[i:i + bs] for i in range(0, len(perm), bs)) if len(b) >= 2])
+        train_loss = np.zeros(k)
+        for s in range(max(len(b) for b in batches)):
+            step_groups = [b[s] if s < len(b) else np.array([], dtype=np.int64) for b in batches]
+            active_np = np.array([len(g) > 0 for g in step_groups])
+            idx, rows = padded(step_groups, bs)
+            drop = None
+            if p_drop > 0:
+                drop = []
+                for w in widths:
+                    d = torch.ones(k, bs, w, device=dev)
+                    for f in np.flatnonzero(active_np):
+                        d[f] = torch.empty(bs, w, device=dev).bernoulli_(1 - p_drop, generator=dgens[f])
+                    drop.append(d / (1 - p_drop))
+            rows3 = rows[:, :, None]
+            for p in net.parameters():
+                p.grad = None
+            el = weighted(net(Xt[members, idx], rows3, drop), idx)
+            per = (el * rows).sum(dim=1) / rows.sum(dim=1).clamp(min=1)
             per.sum().backward()
-            opt.step()
-            train_loss += per.detach()
+            opt.update(active_np)
+            train_loss += per.detach().cpu().numpy() * active_np
         net.eval()
         with torch.no_grad():
             if n_val_max:
-                el = elementwise(net(Xt[members, vidx]), t_all[vidx])
-                monitor = (el * vmask).sum(dim=1) / vmask.sum(dim=1).clamp(min=1)
+                el = weighted(net(Xt[members, vidx]), vidx)   # class-weighted mean loss of the validation rows
+                monitor = ((el * vrows).sum(dim=1) / vden).cpu().numpy()
             else:
-                monitor = train_loss / steps
-        improved = monitor < best - 1e-6
-        best = torch.where(improved, monitor, best)
-        waited = torch.where(improved, torch.zeros_like(waited), waited + 1)
-        if bool(improved.any()):
-            state = net.state_dict()
-            for n, v in state.items():
-                best_state[n][improved] = v.detach()[improved]
-        if bool((waited >= cfg.patience).all()):
-            break
+                monitor = train_loss / np.maximum(1, [len(b) for b in batches])
+        improved = running & (monitor < best - 1e-6)
+        for f in np.flatnonzero(running):
+            curves[f].append(float(monitor[f]))
+            n_epochs[f] = epoch + 1
+            if improved[f]:
+                best[f], waited[f], best_epoch[f] = monitor[f], 0, epoch + 1
+            else:
+                waited[f] += 1
+                if waited[f] >= cfg.patience:
+                    running[f] = False
+        if cfg.verbose and epoch % 20 == 0:
+            log.info("epoch %d: validation loss %s; %d of %d members training", epoch + 1,
+                     np.round(monitor, 4).tolist(), int(running.sum()), k)
+        if improved.any():
+            sel = torch.from_numpy(improved).to(dev)
+            for n, v in net.state_dict().items():
+                best_state[n][sel] = v.detach()[sel]
     net.load_state_dict(best_state)
     net.eval()
-    held = [np.asarray(va) for _, va in splits]
-    n_max = max(len(h) for h in held)
-    hidx = torch.from_numpy(np.stack([np.resize(h, n_max) for h in held])).to(dev)
+    return TrainedMembers(net, task, n_epochs, best_epoch, curves)
+
+
+def _row_weights(W, t_all, idx, rows, task: str):
+    """Sum of the class weights of the real rows, per member (the denominator of a weighted mean loss)."""
+    import torch
+
+    target = t_all[idx]
+    if task == "multiclass":
+        w = torch.gather(W, 1, target)
+    else:
+        k, b = idx.shape
+        tgt = target.reshape(k, b, -1)
+        w = torch.where(tgt > 0.5, W[:, 1][:, None, :], W[:, 0][:, None, :]).mean(dim=2)
+    return (w * rows).sum(dim=1).clamp(min=1e-12)
+
+
+def member_logits(trained: TrainedMembers, Xs, rows: list[np.ndarray], device: str = "cpu") -> list[np.ndarray]:
+    """Outputs of each member ``f`` for rows ``rows[f]`` of ``Xs[f]``."""
+    import torch
+
+    dev = resolve_device(device)
+    k = len(rows)
+    n_max = max(1, max(len(r) for r in rows))
+    idx = torch.from_numpy(np.stack([np.resize(np.asarray(r, dtype=np.int64), n_max) if len(r)
+                                     else np.zeros(n_max, np.int64) for r in rows])).to(dev)
+    members = torch.arange(k, device=dev)[:, None]
     with torch.no_grad():
-        logits = net(Xt[members, hidx]).cpu().numpy()
-    cfg.task_ = task
-    probas = [cfg.logits_to_proba(logits[f, :len(h)]) for f, h in enumerate(held)]
+        out = trained.net(torch.as_tensor(Xs).to(dev)[members, idx]).cpu().numpy()
+    return [out[f, :len(r)] for f, r in enumerate(rows)]
+
+
+def stacked_fold_proba(params: dict[str, Any], X: np.ndarray, y: np.ndarray,
+                       splits: list[tuple[np.ndarray, np.ndarray]], seed: int, device: str = "cpu",
+                       return_epochs: bool = False, class_weight: str = "balanced"):
+    """Fit one network per CV fold simultaneously; per fold, ``predict_proba`` of its held-out rows.
+
+    Fold ``f``'s member is seeded ``seed + f``, as the unstacked search seeds the estimator of fold ``f``,
+    and follows the same path as ``MLPClassifier(random_state=seed + f).fit`` on that fold's standardized
+    training rows. ``y`` holds class codes 0..C-1 (binary or multiclass) or a 0/1 matrix (multilabel); the
+    layout of each returned array is that of :meth:`MLPClassifier.predict_proba` over all C classes.
+    ``return_epochs`` also returns the stopping epoch of each fold's member."""
+    cfg = MLPClassifier(**params).set_params(random_state=seed, device=device, class_weight=class_weight)
+    X = np.asarray(X, dtype=np.float32)
+    y = np.asarray(y)
+    Xs = np.empty((len(splits), *X.shape), dtype=np.float32)
+    for f, (tr, _) in enumerate(splits):
+        mu = X[tr].astype(np.float64).mean(axis=0)
+        sd = X[tr].astype(np.float64).std(axis=0)
+        sd[sd == 0] = 1.0
+        Xs[f] = ((X - mu) / sd).astype(np.float32)
+    n_classes = None if y.ndim == 2 else int(y.max()) + 1
+    trained = train_members(cfg, Xs, y, [tr for tr, _ in splits], [seed + f for f in range(len(splits))],
+                            n_classes, device)
+    cfg.task_ = trained.task
+    logits = member_logits(trained, Xs, [va for _, va in splits], device)
+    probas = [cfg.logits_to_proba(lg) for lg in logits]
     if return_epochs:
-        return probas, epochs_run  # type: ignore[return-value]
+        return probas, trained.n_epochs
     return probas

@@ -16,6 +16,7 @@ process FIT_FINAL {
     script:
     """
     radplug-fit --target '${target}' --selection ${selection} --expression ${expression} --targets ${targets} \\
-        --tasks ${tasks} --seed ${opts.seed} --device ${opts.device} --out '${target}.model.pkl'
+        --tasks ${tasks} --seed ${opts.seed} --device ${opts.device} --class-weight ${opts.class_weight} \\
+        --out '${target}.model.pkl'
     """
 }

@@ -11,6 +11,6 @@ process PLAN {
     script:
     """
     radplug-plan --tasks ${tasks} --models '${opts.models}' --grid ${opts.grid} --chunk-size ${opts.grid_chunk} \\
-        --out jobs.csv
+        ${opts.user_input ? '--user-input' : ''} --out jobs.csv
     """
 }

@@ -16,7 +16,8 @@ process SEARCH {
     """
     radplug-search --expression ${expression} --targets ${targets} --tasks ${tasks} --unit '${job.unit}' \\
         --family ${job.family} --grid ${job.preset} --chunk ${job.chunk} --n-chunks ${job.n_chunks} \\
-        --folds ${opts.folds} --seed ${opts.seed} --device ${opts.device} ${opts.stack_folds ? '--stack-folds' : ''} \
+        --folds ${opts.folds} --seed ${opts.seed} --device ${opts.device} ${opts.stack_folds ? '--stack-folds' : ''} \\
+        --class-weight ${opts.class_weight} \\
         --out cv_${job.job_id}.parquet
     """
 }
