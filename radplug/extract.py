@@ -29,7 +29,8 @@ IMAGE_SUFFIXES = (".nrrd", ".nhdr", ".nii", ".nii.gz", ".mha", ".mhd")
 GEOMETRY_TOLERANCE = 1e-3   # mm (origin, spacing) and direction cosines
 CONVERT_HINT = (
     "convert it to a voxel mask (NIfTI or NRRD) on the image grid first, e.g. with dcmrtstruct2nii, rt-utils "
-    "or `plastimatch convert --input-ss-img` (RTSTRUCT), or pydicom-seg (DICOM-SEG)"
+    "or `plastimatch convert --input RS.dcm --referenced-ct CT_DIR --output-prefix masks` (RTSTRUCT), or "
+    "pydicom-seg (DICOM-SEG)"
 )
 
 
@@ -114,10 +115,14 @@ def _dicom_modality(path: Path) -> str:
         head = fh.read(1 << 16)
     if head[128:132] != b"DICM":
         return ""
-    for modality in ("RTSTRUCT", "SEG", "RTDOSE", "RTPLAN"):
-        tag = modality.encode() + (b" " if len(modality) % 2 else b"")
-        if b"\x08\x00\x60\x00CS" in head and tag in head:
-            return modality
+    tag = b"\x08\x00\x60\x00"   # (0008,0060) Modality, little endian; explicit (CS) or implicit VR
+    i = head.find(tag, 132)
+    while i != -1:
+        explicit = head[i + 4:i + 6] == b"CS"
+        n = int.from_bytes(head[i + 6:i + 8] if explicit else head[i + 4:i + 8], "little")
+        if 0 < n <= 16:
+            return head[i + 8:i + 8 + n].decode("ascii", "replace").strip("\x00 ").upper()
+        i = head.find(tag, i + 1)
     return "DICOM"
 
 
