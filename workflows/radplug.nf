@@ -1,6 +1,7 @@
 /*
  * The radplug workflow: SIMULATE | INGEST -> VALIDATE -> BINARIZE -> PLAN -> SEARCH (fan-out) -> SELECT
  *   -> FIT_FINAL (per target) -> EVALUATE -> MASK (per model x gene-set source) -> SIGNIFICANCE -> REPORT
+ * Image manifests in the samplesheet's radiomics column first go through EXTRACT (per batch) -> EXTRACT_JOIN.
  */
 include { SIMULATE     } from '../modules/local/simulate/main'
 include { INGEST       } from '../modules/local/ingest/main'
