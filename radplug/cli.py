@@ -283,6 +283,12 @@ def cmd_versions(a: argparse.Namespace) -> None:
     print(f'"{a.process}":\n    radplug: {__version__}\n    python: {sys.version.split()[0]}\n'
           f"    numpy: {numpy.__version__}\n    pandas: {pd.__version__}\n    scikit-learn: {sklearn.__version__}\n"
           f"    torch: {torch.__version__}")
+    try:                                   # the optional radiomics extra (EXTRACT)
+        import radiomics
+
+        print(f"    pyradiomics: {radiomics.__version__}")
+    except ImportError:
+        pass
 
 
 # --------------------------------------------------------------------------- parser
