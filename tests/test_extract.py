@@ -245,3 +245,17 @@ def test_ibsi1_phantom_configuration_a_agrees_for_every_family(tmp_path: Path) -
     print(summary.to_string(index=False))
     assert len(summary) == 7 and len(table) >= 100
     assert table["within"].all(), table[~table["within"]]
+
+
+def test_report_shows_extractor_version_and_settings(tmp_path: Path) -> None:
+    from radplug.report import build_report
+
+    res = extract_cases([case("breast1", "B1")], "pyradiomics", "pyradiomics")
+    (tmp_path / "extraction").mkdir()
+    write_extraction(join_extractions([res]), tmp_path / "extraction" / "c1.radiomics.csv",
+                     tmp_path / "extraction" / "c1.extraction.json", tmp_path / "extraction" / "c1.settings.yaml")
+    page = build_report(tmp_path).read_text()
+    assert "Radiomic feature extraction" in page and res.info["extractor_version"] in page
+    assert "preset pyradiomics" in page and "binWidth" in page
+    table = pd.read_csv(tmp_path / "report" / "tables" / "extraction.csv")
+    assert table.loc[0, "cohort"] == "c1" and table.loc[0, "patients"] == 1
