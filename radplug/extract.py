@@ -228,13 +228,17 @@ class Extraction:
 
 def extract_cases(cases: list[ImageCase], extractor: str = "pyradiomics", settings: str = "pyradiomics") -> Extraction:
     """Extract features for every patient; stops at the first patient whose files are unusable."""
-    import SimpleITK as sitk
-
     from radplug.plugins import get_extractor, provided
 
     ext = get_extractor(extractor)
     conf, source = resolve_settings(extractor, settings)
-    fn = ext.factory(conf)
+    fn = ext.factory(conf)              # says how to install the extractor when it is missing
+    try:
+        import SimpleITK as sitk
+    except ImportError as exc:
+        raise RadplugInputError(
+            f"reading images needs SimpleITK ({exc}); {ext.install or 'pip install SimpleITK'}"
+        ) from exc
     rows, patients = [], []
     for case in cases:
         t0 = time.perf_counter()

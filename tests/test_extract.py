@@ -259,3 +259,15 @@ def test_report_shows_extractor_version_and_settings(tmp_path: Path) -> None:
     assert "preset pyradiomics" in page and "binWidth" in page
     table = pd.read_csv(tmp_path / "report" / "tables" / "extraction.csv")
     assert table.loc[0, "cohort"] == "c1" and table.loc[0, "patients"] == 1
+
+
+def test_missing_extractor_package_says_how_to_install(tmp_path: Path) -> None:
+    """Without the radiomics extra (simulated by blocking its import) EXTRACT stops with the install command."""
+    m = tmp_path / "images.csv"
+    m.write_text(f"sample_id,image,mask\nB1,{PYRAD / 'breast1_image.nrrd'},{PYRAD / 'breast1_label.nrrd'}\n")
+    code = ("import sys; sys.modules['radiomics'] = None; from radplug.cli import main; "
+            f"sys.exit(main(['extract', '--manifest', r'{m}', '--out', 'f.csv', '--info', 'i.json']))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert out.returncode == 2, out.stderr
+    assert "the pyradiomics feature extractor is not installed" in out.stderr
+    assert "pip install 'radplug[radiomics]'" in out.stderr and not (tmp_path / "f.csv").exists()
