@@ -35,6 +35,7 @@ def worker(preset: str) -> None:
     print(json.dumps({"preset": preset, "version": res.info["extractor_version"],
                       "features": res.features.shape[1] - 1,
                       "seconds": {p["sample_id"]: p["seconds"] for p in res.info["patients"]},
+                      "cpu_seconds": {p["sample_id"]: p["cpu_seconds"] for p in res.info["patients"]},
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
@@ -80,11 +81,13 @@ def main() -> None:
         if proc.returncode:
             sys.exit(f"preset {preset} failed:\n{proc.stderr[-2000:]}")
         r = json.loads(proc.stdout.strip().splitlines()[-1])
-        secs = r["seconds"]
+        secs, cpu = r["seconds"], r["cpu_seconds"]
         rows.append({"preset": preset, "features": r["features"], **{f"s_{k}": v for k, v in secs.items()},
-                     "s_per_patient": sum(secs.values()) / len(secs), "peak_rss_mb": round(r["peak_rss_mb"])})
+                     "s_per_patient": sum(secs.values()) / len(secs),
+                     "cpu_s_per_patient": sum(cpu.values()) / len(cpu), "peak_rss_mb": round(r["peak_rss_mb"])})
         version = r["version"]
-    print(f"EXTRACT on PyRadiomics' lung CTs ({', '.join(LUNGS)}), pyradiomics {version}, one process per preset:")
+    print(f"EXTRACT on PyRadiomics' lung CTs ({', '.join(LUNGS)}), pyradiomics {version}, one process per preset "
+          "(s: wall-clock seconds, cpu_s: CPU seconds of the process, robust to other load):")
     print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     if a.ibsi:
         ibsi_tables(a.out)

@@ -241,7 +241,7 @@ def extract_cases(cases: list[ImageCase], extractor: str = "pyradiomics", settin
         ) from exc
     rows, patients = [], []
     for case in cases:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         image = load_image(case.image, case.sample_id, "image")
         mask = load_image(case.mask, case.sample_id, "mask")
         n_vox = check_pair(image, mask, case)
@@ -257,7 +257,8 @@ def extract_cases(cases: list[ImageCase], extractor: str = "pyradiomics", settin
         rows.append({"sample_id": case.sample_id, **feats})
         secs = time.perf_counter() - t0
         patients.append({"sample_id": case.sample_id, "image": str(case.image), "mask": str(case.mask),
-                         "label": case.label, "voxels": n_vox, "seconds": round(secs, 3)})
+                         "label": case.label, "voxels": n_vox, "seconds": round(secs, 3),
+                         "cpu_seconds": round(time.process_time() - c0, 3)})
         log.info("patient %s: %d features in %.1f s", case.sample_id, len(feats), secs)
     plugin = next(p for p in provided("feature_extractor") if p.record.name == extractor)
     info = {"extractor": extractor, "extractor_version": ext.version(), "plugin_package": plugin.package,
