@@ -27,10 +27,10 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 stamp="$VENV/.radplug-installed"
 if [ ! -f "$stamp" ] || [ "$REPO/pyproject.toml" -nt "$stamp" ]; then
-  say "installing radplug and its dependencies (PyTorch is a large download the first time)"
+  say "installing radplug and its dependencies (PyTorch is a large download the first time; PyRadiomics builds from source, ~30 s)"
   "$VENV/bin/python" -m pip install -q --upgrade pip
   "$VENV/bin/python" -m pip install -q "$TORCH_SPEC"
-  "$VENV/bin/python" -m pip install -q -e "$REPO[test]"
+  "$VENV/bin/python" -m pip install -q -e "$REPO[test,radiomics]"   # radiomics: PyRadiomics for EXTRACT
   touch "$stamp"
 fi
 

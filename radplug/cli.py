@@ -250,6 +250,24 @@ def cmd_modules(a: argparse.Namespace) -> None:
     log.info("module comparison: %d rows, %d matched", len(res), int((res["status"] == "ok").sum()))
 
 
+def cmd_extract(a: argparse.Namespace) -> None:
+    from radplug.extract import extract_cases, read_image_manifest, write_extraction
+
+    cases = read_image_manifest(a.manifest)
+    write_extraction(extract_cases(cases, a.extractor, a.settings), a.out, a.info, a.settings_out)
+
+
+def cmd_extract_join(a: argparse.Namespace) -> None:
+    from radplug.extract import join_extractions, read_extraction, write_extraction
+
+    if len(a.features) != len(a.info):
+        raise RadplugInputError(f"extract-join: {len(a.features)} feature file(s) but {len(a.info)} info file(s)")
+    parts = [read_extraction(f, i) for f, i in zip(a.features, a.info, strict=True)]
+    out = Path(a.outdir)
+    write_extraction(join_extractions(parts), out / f"{a.name}.radiomics.csv", out / f"{a.name}.extraction.json",
+                     out / f"{a.name}.extraction_settings.yaml")
+
+
 def cmd_report(a: argparse.Namespace) -> None:
     from radplug.report import build_report
 
@@ -261,7 +279,8 @@ def cmd_plugins(a: argparse.Namespace) -> None:
     from radplug.plugins import provided
 
     rows = []
-    for kind in ("model_family", "geneset_source", "interpreter"):
+    kinds = ("model_family", "geneset_source", "interpreter", "feature_extractor")
+    for kind in kinds:
         for p in provided(kind):
             r = p.record
             rows.append({"kind": kind, "name": r.name, "plugin": p.plugin, "package": p.package,
@@ -269,9 +288,9 @@ def cmd_plugins(a: argparse.Namespace) -> None:
     if a.json:
         print(json.dumps(rows, indent=2))
         return
-    for kind in ("model_family", "geneset_source", "interpreter"):
+    for kind in kinds:
         print({"model_family": "model families:", "geneset_source": "gene-set sources:",
-               "interpreter": "interpreters:"}[kind])
+               "interpreter": "interpreters:", "feature_extractor": "feature extractors:"}[kind])
         for r in (r for r in rows if r["kind"] == kind):
             print(f"  {r['name']:<18} {r['package']} {r['version']} [{r['plugin']}]  {r['summary']}")
 
@@ -291,9 +310,12 @@ def cmd_grid(a: argparse.Namespace) -> None:
 
 
 def cmd_check_plugin(a: argparse.Namespace) -> None:
-    from radplug.conformance import check_family
+    from radplug.conformance import check_extractor, check_family
+    from radplug.plugins import feature_extractors
 
-    results = check_family(a.family, a.seed, a.preset)
+    is_extractor = a.family in feature_extractors()
+    check = check_extractor if is_extractor else check_family
+    results = check(a.family, a.seed, a.preset)
     if a.json:
         print(json.dumps([r.__dict__ for r in results], indent=2))
     else:
@@ -301,7 +323,8 @@ def cmd_check_plugin(a: argparse.Namespace) -> None:
             print(f"{'PASS' if r.passed else 'FAIL'}  {r.check}" + (f": {r.detail}" if r.detail else ""))
     failed = [r.check for r in results if not r.passed]
     if failed:
-        raise PluginError(f"model family '{a.family}' fails {len(failed)} conformance check(s): "
+        kind = "feature extractor" if is_extractor else "model family"
+        raise PluginError(f"{kind} '{a.family}' fails {len(failed)} conformance check(s): "
                           f"{'; '.join(failed)}")
 
 
@@ -313,6 +336,12 @@ def cmd_versions(a: argparse.Namespace) -> None:
     print(f'"{a.process}":\n    radplug: {__version__}\n    python: {sys.version.split()[0]}\n'
           f"    numpy: {numpy.__version__}\n    pandas: {pd.__version__}\n    scikit-learn: {sklearn.__version__}\n"
           f"    torch: {torch.__version__}")
+    try:                                   # the optional radiomics extra (EXTRACT)
+        import radiomics
+
+        print(f"    pyradiomics: {radiomics.__version__}")
+    except ImportError:
+        pass
 
 
 # --------------------------------------------------------------------------- parser
@@ -448,12 +477,28 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--outdir", required=True)
     s.set_defaults(func=cmd_modules)
 
+    s = sub.add_parser("extract", help="radiomic features from the images and masks of an image manifest")
+    s.add_argument("--manifest", required=True, help="CSV: sample_id, image, mask[, label]")
+    s.add_argument("--extractor", default="pyradiomics", help="feature-extractor plugin (see `radplug plugins`)")
+    s.add_argument("--settings", default="pyradiomics", help="preset name (pyradiomics, aerts2014) or YAML file")
+    s.add_argument("--out", required=True, help="feature table (CSV: sample_id + features)")
+    s.add_argument("--info", required=True, help="provenance JSON (extractor, version, settings, per-patient time)")
+    s.add_argument("--settings-out", default=None, help="also write the settings used as YAML")
+    s.set_defaults(func=cmd_extract)
+
+    s = sub.add_parser("extract-join", help="join per-batch extractions into one radiomics table")
+    s.add_argument("--features", nargs="+", required=True)
+    s.add_argument("--info", nargs="+", required=True)
+    s.add_argument("--name", required=True, help="output prefix (the cohort)")
+    s.add_argument("--outdir", required=True)
+    s.set_defaults(func=cmd_extract_join)
+
     s = sub.add_parser("report", help="(re)build the HTML report from a finished results folder")
     s.add_argument("results", help="the pipeline's --outdir")
     s.add_argument("--outdir", default=None, help="where to write report/ (default: RESULTS/report)")
     s.set_defaults(func=cmd_report)
 
-    s = sub.add_parser("plugins", help="list model families, gene-set sources and interpreters")
+    s = sub.add_parser("plugins", help="list model families, gene-set sources, interpreters and feature extractors")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_plugins)
 
@@ -463,8 +508,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--count", action="store_true")
     s.set_defaults(func=cmd_grid)
 
-    s = sub.add_parser("check-plugin", help="conformance check of a model family (estimator contract)")
-    s.add_argument("family")
+    s = sub.add_parser("check-plugin", help="conformance check of a model family or a feature extractor")
+    s.add_argument("family", help="model family or feature extractor name")
     s.add_argument("--preset", default=None, help="grid preset to take the configuration from (default fast)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--json", action="store_true")

@@ -158,3 +158,80 @@ def check_family(name: str, seed: int = 0, preset: str | None = None) -> list[Ch
         run("multilabel fit/predict_proba shape (n, 3)", fit_task("multilabel", 3))
     run("determinism under a seed", determinism)
     return results
+
+
+def _phantom(seed: int) -> tuple[Any, Any]:
+    """A small synthetic CT-like image (noise + a brighter sphere) and the sphere's mask, as SimpleITK images."""
+    import SimpleITK as sitk
+
+    rng = np.random.default_rng(seed)
+    z, y, x = np.mgrid[:20, :24, :24]
+    inside = (z - 10) ** 2 + (y - 12) ** 2 + (x - 12) ** 2 <= 36
+    img = rng.normal(-50.0, 40.0, size=inside.shape) + 120.0 * inside
+    image = sitk.GetImageFromArray(img.astype(np.float32))
+    mask = sitk.GetImageFromArray(inside.astype(np.uint8))
+    for im in (image, mask):
+        im.SetSpacing((0.8, 0.8, 2.0))
+        im.SetOrigin((-10.0, 5.0, 30.0))
+    return image, mask
+
+
+def check_extractor(name: str, seed: int = 0, preset: str | None = None) -> list[CheckResult]:
+    """Conformance checks of a feature-extractor plugin on a synthetic phantom (never raises for a failure):
+    presets are settings dicts, ``version()`` is a string, ``factory(settings)`` returns ``extract(image, mask,
+    label)`` giving a non-empty dict of named finite floats, identical on a second call."""
+    from radplug.plugins import get_extractor
+
+    ext = get_extractor(name)
+    results: list[CheckResult] = []
+
+    def run(check: str, fn: Callable[[], str]) -> None:
+        try:
+            problem = fn()
+        except Exception as exc:
+            tb = traceback.extract_tb(exc.__traceback__)[-1]
+            problem = f"{type(exc).__name__}: {exc} (at {tb.filename}:{tb.lineno})"
+        results.append(CheckResult(check, not problem, problem))
+
+    def presets() -> str:
+        if not ext.presets:
+            return "the extractor declares no settings preset"
+        bad = [k for k, v in ext.presets.items() if not isinstance(v, dict)]
+        return f"preset(s) {bad} are not settings dicts" if bad else ""
+
+    def version() -> str:
+        v = ext.version()
+        return "" if isinstance(v, str) and v else f"version() returned {v!r}, expected a non-empty string"
+
+    preset = preset or (next(iter(ext.presets)) if ext.presets else "")
+    state: dict[str, Any] = {}
+
+    def extract() -> str:
+        image, mask = _phantom(seed)
+        fn = ext.factory(dict(ext.presets[preset]))
+        feats = fn(image, mask, 1)
+        state["fn"], state["feats"] = fn, feats
+        if not isinstance(feats, dict) or not feats:
+            return f"extract() returned {type(feats).__name__}, expected a non-empty dict of features"
+        wrong = [k for k, v in feats.items() if not isinstance(k, str) or not isinstance(v, float)]
+        if wrong:
+            return f"feature(s) {wrong[:3]} are not str -> float"
+        nonfinite = [k for k, v in feats.items() if not np.isfinite(v)]
+        return f"non-finite feature value(s) {nonfinite[:5]}" if nonfinite else ""
+
+    def determinism() -> str:
+        if "fn" not in state:
+            return "skipped: extract() failed"
+        image, mask = _phantom(seed)
+        again = state["fn"](image, mask, 1)
+        diff = [k for k in state["feats"] if not np.isclose(state["feats"][k], again.get(k, np.nan), rtol=1e-9)]
+        return f"a second extraction differs in {diff[:5]}" if diff else ""
+
+    run("settings presets", presets)
+    run("version()", version)
+    if preset not in ext.presets:
+        results.append(CheckResult("preset", False, f"no preset '{preset}'; presets: {', '.join(ext.presets)}"))
+        return results
+    run(f"extract() on a synthetic phantom (preset {preset})", extract)
+    run("determinism", determinism)
+    return results

@@ -67,6 +67,28 @@ class Interpreter:
     options: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class FeatureExtractor:
+    """A radiomic feature extractor: image + mask of one patient -> named numeric features.
+
+    ``factory(settings)`` returns ``extract(image, mask, label) -> dict[str, float]`` taking SimpleITK images
+    (radplug reads the files and checks their geometry and the label first). Import heavy packages inside
+    ``factory`` and ``version`` so that listing plugins stays cheap.
+    ``presets`` maps a preset name to a settings dict; ``read_settings(path)`` reads a user settings file
+    (YAML) into such a dict. ``version()`` returns the extractor's version (recorded with the features).
+    ``install`` says how to install what the extractor needs (shown when it is missing).
+    """
+
+    name: str
+    summary: str
+    factory: Callable[[dict[str, Any]], Callable[..., dict[str, float]]]
+    presets: dict[str, dict[str, Any]]
+    read_settings: Callable[[str], dict[str, Any]]
+    version: Callable[[], str]
+    reference: str = ""
+    install: str = ""
+
+
 class RadplugSpec:
     """Hook specifications. Every hook returns a list of records."""
 
@@ -81,3 +103,7 @@ class RadplugSpec:
     @hookspec
     def radplug_interpreters(self) -> list[Interpreter]:
         """Interpretation methods this plugin provides."""
+
+    @hookspec
+    def radplug_feature_extractors(self) -> list[FeatureExtractor]:
+        """Radiomic feature extractors this plugin provides."""

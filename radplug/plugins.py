@@ -9,7 +9,7 @@ from typing import Any
 
 import pluggy
 
-from radplug.hookspecs import GeneSetSource, Interpreter, ModelFamily, RadplugSpec
+from radplug.hookspecs import FeatureExtractor, GeneSetSource, Interpreter, ModelFamily, RadplugSpec
 
 ENTRY_POINT_GROUP = "radplug"
 
@@ -54,8 +54,8 @@ def plugin_manager() -> pluggy.PluginManager:
         except (pluggy.PluginValidationError, ValueError) as exc:
             raise PluginError(
                 f"plugin '{ep.name}' (package {dist}, entry point {ep.value}) could not be registered: "
-                f"{exc}. Hook names must be radplug_model_families, radplug_geneset_sources or "
-                f"radplug_interpreters, and each plugin name must be unique."
+                f"{exc}. Hook names must be radplug_model_families, radplug_geneset_sources, "
+                f"radplug_interpreters or radplug_feature_extractors, and each plugin name must be unique."
             ) from exc
         dists[ep.name] = (dist, ep.dist.version if ep.dist else "?")
     pm.radplug_dist = dists  # type: ignore[attr-defined]
@@ -66,11 +66,13 @@ _HOOKS = {
     "model_family": ("radplug_model_families", ModelFamily),
     "geneset_source": ("radplug_geneset_sources", GeneSetSource),
     "interpreter": ("radplug_interpreters", Interpreter),
+    "feature_extractor": ("radplug_feature_extractors", FeatureExtractor),
 }
 
 
 def provided(kind: str) -> list[Provided]:
-    """All records of one kind (``model_family``, ``geneset_source``, ``interpreter``), checked."""
+    """All records of one kind (``model_family``, ``geneset_source``, ``interpreter``, ``feature_extractor``),
+    checked."""
     hook_name, record_type = _HOOKS[kind]
     pm = plugin_manager()
     dists = getattr(pm, "radplug_dist", {})
@@ -123,6 +125,22 @@ def geneset_sources() -> dict[str, GeneSetSource]:
 def interpreters() -> dict[str, Interpreter]:
     """Every interpreter, by name."""
     return {p.record.name: p.record for p in provided("interpreter")}
+
+
+def feature_extractors() -> dict[str, FeatureExtractor]:
+    """Every radiomic feature extractor, by name."""
+    return {p.record.name: p.record for p in provided("feature_extractor")}
+
+
+def get_extractor(name: str) -> FeatureExtractor:
+    """The feature extractor called ``name``; a clear error lists the available ones."""
+    exts = feature_extractors()
+    if name not in exts:
+        raise PluginError(
+            f"unknown feature extractor '{name}'. Available: {', '.join(sorted(exts)) or 'none'}. "
+            "Install the plugin that provides it (see `radplug plugins`)."
+        )
+    return exts[name]
 
 
 def get_family(name: str) -> ModelFamily:

@@ -209,6 +209,27 @@ def _calls_table(mask: pd.DataFrame, source: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _extraction_html(results: Path, tables_dir: Path) -> list[str]:
+    """Radiomic feature extraction (EXTRACT): extractor, version and settings per cohort, from extraction/."""
+    infos = sorted((results / "extraction").glob("*.extraction.json")) if (results / "extraction").exists() else []
+    if not infos:
+        return []
+    rows, settings = [], []
+    for path in infos:
+        info = json.loads(path.read_text())
+        cohort = path.name[: -len(".extraction.json")]
+        secs = [p["seconds"] for p in info.get("patients", [])]
+        rows.append({"cohort": cohort, "extractor": info.get("extractor"), "version": info.get("extractor_version"),
+                     "settings": info.get("settings_source"), "patients": info.get("n_patients"),
+                     "features": info.get("n_features"), "median s/patient": float(np.median(secs)) if secs else None})
+        settings.append(f"# {cohort}: {info.get('settings_source')}\n" + json.dumps(info.get("settings"), indent=2))
+    table = pd.DataFrame(rows)
+    table.to_csv(tables_dir / "extraction.csv", index=False)
+    return ["<h3>Radiomic feature extraction</h3><p>Features computed from images by EXTRACT (files under "
+            "<code>extraction/</code>).</p>" + _table_html(table, "tbl-extraction"),
+            "<h4>Extraction settings</h4><pre>" + html.escape("\n\n".join(settings)) + "</pre>"]
+
+
 def build_report(results: str | Path, outdir: str | Path | None = None) -> Path:
     """Build report/report.html, report/figures/*.png|svg and report/tables/*.csv from a results folder."""
     results = Path(results)
@@ -273,6 +294,7 @@ def build_report(results: str | Path, outdir: str | Path | None = None) -> Path:
                      f"binarization; {len(dropped)} dropped for a minority class under the threshold.</p>")
     if validation is not None and len(validation):
         parts.append("<h3>Input checks</h3>" + _table_html(validation, "tbl-validation"))
+    parts.extend(_extraction_html(results, tables_dir))
     if params:
         prm = pd.DataFrame([{"parameter": k, "value": json.dumps(v) if not isinstance(v, str) else v}
                             for k, v in sorted(params.items())])

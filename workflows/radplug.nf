@@ -1,6 +1,7 @@
 /*
  * The radplug workflow: SIMULATE | INGEST -> VALIDATE -> BINARIZE -> PLAN -> SEARCH (fan-out) -> SELECT
  *   -> FIT_FINAL (per target) -> EVALUATE -> MASK (per model x gene-set source) -> SIGNIFICANCE -> REPORT
+ * Image manifests in the samplesheet's radiomics column first go through EXTRACT (per batch) -> EXTRACT_JOIN.
  */
 include { SIMULATE     } from '../modules/local/simulate/main'
 include { INGEST       } from '../modules/local/ingest/main'
@@ -14,9 +15,12 @@ include { EVALUATE     } from '../modules/local/evaluate/main'
 include { MASK         } from '../modules/local/mask/main'
 include { SIGNIFICANCE } from '../modules/local/significance/main'
 include { REPORT       } from '../modules/local/report/main'
+include { EXTRACT      } from '../modules/local/extract/main'
+include { EXTRACT_JOIN } from '../modules/local/extract_join/main'
 
-// Rewrite a samplesheet so that each file points at its staged copy inputs/<i>/<name>.
-def stageSamplesheet(sheet) {
+// Rewrite a samplesheet so that each file points at its staged copy inputs/<i>/<name>; a cohort in `extracted`
+// (cohort -> radiomics table made by EXTRACT) gets that table in place of its image manifest.
+def stageSamplesheet(sheet, extracted = [:]) {
     def columns = ['expression', 'radiomics', 'clinical', 'annotation']
     def rows = sheet.splitCsv(header: true)
     def files = []
@@ -27,6 +31,7 @@ def stageSamplesheet(sheet) {
             def v = row[col]?.toString()?.trim()
             if (col.toLowerCase() in columns && v) {
                 def f = v.startsWith('/') || v.contains('://') ? file(v) : sheet.parent.resolve(v)
+                if (col.toLowerCase() == 'radiomics' && extracted[row.cohort]) { f = extracted[row.cohort] }
                 if (!f.exists()) {
                     error "Samplesheet ${sheet}: file '${v}' (column ${col}, cohort ${row.cohort}) does not exist"
                 }
@@ -40,6 +45,35 @@ def stageSamplesheet(sheet) {
     return [lines.join('\n'), rows.size(), files]
 }
 
+// Image manifests in a samplesheet's radiomics column (a CSV whose header has image and mask columns), as one
+// [cohort, batch, ids, labels, images, masks] per batch of --extract_batch patients; paths relative to the manifest.
+def imageBatches(sheet) {
+    def batches = []
+    sheet.splitCsv(header: true).each { row ->
+        def v = row.find { k, x -> k.toString().trim().toLowerCase() == 'radiomics' }?.value?.toString()?.trim()
+        def mf = !v ? null : (v.startsWith('/') || v.contains('://') ? file(v) : sheet.parent.resolve(v))
+        if (!mf?.exists()) { return }
+        def header = mf.withReader { it.readLine() }?.replace('\uFEFF', '')?.toLowerCase()?.split(',')*.trim()
+        if (!('image' in header && 'mask' in header)) { return }
+        def patients = mf.splitCsv(header: true).collect { r ->
+            def rec = r.collectEntries { k, x -> [k.toString().trim().toLowerCase(), x?.toString()?.trim() ?: ''] }
+            def files = ['image', 'mask'].collect { col ->
+                def p = rec[col]
+                def f = !p ? null : (p.startsWith('/') || p.contains('://') ? file(p) : mf.parent.resolve(p))
+                if (!f?.exists()) {
+                    error "Image manifest ${mf}, patient ${rec.sample_id ?: '?'}: ${col} '${p}' does not exist"
+                }
+                f
+            }
+            [rec.sample_id, rec.label ?: '1', files[0], files[1]]
+        }
+        patients.collate(params.extract_batch as int).eachWithIndex { b, i ->
+            batches << [row.cohort, "${row.cohort}_${i + 1}", b*.get(0), b*.get(1), b*.get(2), b*.get(3)]
+        }
+    }
+    return batches
+}
+
 def optionalFile(path) {
     return path ? file(path, checkIfExists: true) : []
 }
@@ -50,7 +84,18 @@ workflow RADPLUG {
 
     // ---- inputs: a samplesheet, or the embedded synthetic cohort
     if (params.input) {
-        staged = Channel.value(stageSamplesheet(file(params.input, checkIfExists: true)))
+        def sheet = file(params.input, checkIfExists: true)
+        def batches = imageBatches(sheet)
+        if (batches) {
+            // ---- EXTRACT: radiomic features from images, one task per batch of patients, joined per cohort
+            def spec = params.extract_settings.toString()
+            def settings_file = spec ==~ /.*\.(ya?ml|json)$/ || spec.contains('/') ? file(spec, checkIfExists: true) : []
+            EXTRACT(Channel.fromList(batches), settings_file, [extractor: params.extractor, settings: spec])
+            EXTRACT_JOIN(EXTRACT.out.features.groupTuple())
+            staged = EXTRACT_JOIN.out.table.toList().map { t -> stageSamplesheet(sheet, t.collectEntries { [it[0], it[1]] }) }
+        } else {
+            staged = Channel.value(stageSamplesheet(sheet))
+        }
         ch_truth = Channel.empty()
         ch_sim_gmt = Channel.empty()
     } else {

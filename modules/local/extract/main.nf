@@ -1,0 +1,27 @@
+process EXTRACT {
+    tag "${cohort}: ${ids.size() == 1 ? ids[0] : ids[0] + '..' + ids[-1]}"
+    label 'process_single'
+
+    input:
+    tuple val(cohort), val(batch), val(ids), val(labels), path(images, stageAs: 'img/?/*'), path(masks, stageAs: 'msk/?/*')
+    path(settings_file)
+    val(opts)
+
+    output:
+    tuple val(cohort), path("features_${batch}.csv"), path("extraction_${batch}.json"), emit: features
+
+    script:
+    def imgs = images instanceof List ? images : [images]
+    def msks = masks instanceof List ? masks : [masks]
+    def quote = { v -> '"' + v.toString().replace('"', '""') + '"' }
+    def rows = (0..<ids.size()).collect { i -> [ids[i], imgs[i], msks[i], labels[i]].collect(quote).join(',') }
+    def settings = settings_file ?: opts.settings
+    """
+    cat > manifest.csv <<'RADPLUG_EOF'
+sample_id,image,mask,label
+${rows.join('\n')}
+RADPLUG_EOF
+    radplug-extract --manifest manifest.csv --extractor ${opts.extractor} --settings '${settings}' \\
+        --out features_${batch}.csv --info extraction_${batch}.json
+    """
+}

@@ -1,0 +1,16 @@
+process EXTRACT_JOIN {
+    tag "${cohort}"
+    label 'process_single'
+
+    input:
+    tuple val(cohort), path(features, stageAs: 'parts/?/*'), path(infos, stageAs: 'info/?/*')
+
+    output:
+    tuple val(cohort), path("${cohort}.radiomics.csv"), emit: table
+    path("${cohort}.extraction*")                   , emit: provenance
+
+    script:
+    """
+    radplug-extract-join --features ${features} --info ${infos} --name '${cohort}' --outdir .
+    """
+}

@@ -1,0 +1,175 @@
+"""Images through the real pipeline: a samplesheet whose radiomics column names image manifests (PyRadiomics'
+lung CTs lung1 and lung2, plus noisy crops of them under other ids as extra patients), with simulated expression
+and clinical tables for those ids, run by `nextflow run main.nf` through EXTRACT -> INGEST -> BINARIZE -> ... ->
+REPORT. The lung cases' extracted values must equal PyRadiomics' baseline (its settings, its 3 % rule); bad image
+input must stop the run with a message naming the patient and the file, and publish nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SHARED_DATA, read_trace, run_nextflow
+
+from radplug.extract_reference import baseline_case, compare_to_baseline
+
+sitk = pytest.importorskip("SimpleITK", reason="the radiomics extra is not installed (./setup.sh installs it)")
+
+PYRAD = SHARED_DATA / "radiomics_images" / "pyradiomics"
+pytestmark = [
+    pytest.mark.pipeline,
+    pytest.mark.skipif(not PYRAD.exists(), reason=f"real images not present: {PYRAD} (../shared is absent)"),
+]
+# a subset of the baseline's first-order and shape features keeps the number of downstream targets small
+FEATURES = {"firstorder": ["Mean", "Median", "Entropy", "Skewness", "Kurtosis", "Uniformity", "90Percentile"],
+            "shape": ["Sphericity", "MeshVolume", "Maximum3DDiameter", "SurfaceVolumeRatio"]}
+
+
+def _noisy_crop(case: str, rng: np.random.Generator, out: Path, noise_sd: float) -> tuple[Path, Path]:
+    """A crop around the tumour of a lung case with seeded Gaussian noise and an intensity offset: a new patient."""
+    image = sitk.ReadImage(str(PYRAD / f"{case}_image.nrrd"))
+    mask = sitk.ReadImage(str(PYRAD / f"{case}_label.nrrd"))
+    stats = sitk.LabelShapeStatisticsImageFilter()
+    stats.Execute(mask)
+    box = stats.GetBoundingBox(1)
+    dim = image.GetDimension()
+    lo = [max(0, box[i] - 8) for i in range(dim)]
+    hi = [min(image.GetSize()[i], box[i] + box[dim + i] + 8) for i in range(dim)]
+    size = [h - lo_ for lo_, h in zip(lo, hi, strict=True)]
+    img = sitk.RegionOfInterest(image, size, lo)
+    msk = sitk.RegionOfInterest(mask, size, lo)
+    arr = sitk.GetArrayFromImage(img).astype(np.float32)
+    arr = arr + rng.normal(rng.uniform(-40, 40), noise_sd, size=arr.shape)
+    noisy = sitk.GetImageFromArray(arr.astype(np.int16))
+    noisy.CopyInformation(img)
+    sitk.WriteImage(noisy, str(out.with_suffix(".image.nrrd")), True)
+    sitk.WriteImage(msk, str(out.with_suffix(".mask.nrrd")), True)
+    return out.with_suffix(".image.nrrd"), out.with_suffix(".mask.nrrd")
+
+
+def PLANTED(sim) -> str:  # noqa: N802
+    """The gene set whose expression follows image noise: the first set in name order."""
+    return sorted(sim.gene_sets["gene_set"].unique())[0]
+
+
+def _cohort(folder: Path, n_train: int = 30, n_test: int = 14) -> tuple[Path, Path, Path, str]:
+    """Image manifests, expression, clinical, settings (baseline's, fewer features) and the samplesheet."""
+    from radplug.simulate import simulate_cohort
+
+    sim = simulate_cohort(n_train, n_test, n_genes=300, n_sets=12, features_per_group=1, signal=1.5, seed=3)
+    rng = np.random.default_rng(5)
+    imgs = folder / "images"
+    imgs.mkdir()
+    roles = sim.clinical["cohort"].to_numpy()
+    ids = ["lung1", "lung2"] + [f"P{i:03d}" for i in range(3, len(roles) + 1)]
+    rename = dict(zip(sim.clinical["sample_id"], ids, strict=True))
+    expression = sim.expression.rename(index=rename)
+    clinical = sim.clinical.assign(sample_id=ids)
+    # an imaging-genomic link: the image noise of a patient drives the expression of one gene set (PLANTED), so
+    # noise-sensitive features (entropy, uniformity, ...) are predictable from expression and get masked
+    noise = np.r_[np.nan, np.nan, rng.uniform(5, 120, size=len(ids) - 2)]     # lung1, lung2: as acquired
+    z = np.nan_to_num((np.log(noise) - np.nanmean(np.log(noise))) / np.nanstd(np.log(noise)))
+    genes = sim.gene_sets.loc[sim.gene_sets["gene_set"] == PLANTED(sim), "gene"]
+    expression[list(genes)] += 3.0 * z[:, None]
+    rows: dict[str, list[str]] = {"train": [], "test": []}
+    for sid, role, sd in zip(ids, roles, noise, strict=True):
+        if sid in ("lung1", "lung2"):
+            image, mask = PYRAD / f"{sid}_image.nrrd", PYRAD / f"{sid}_label.nrrd"   # the originals, absolute
+        else:
+            image, mask = _noisy_crop(rng.choice(["lung1", "lung2"]), rng, imgs / sid, sd)
+            image, mask = image.relative_to(folder), mask.relative_to(folder)       # relative to the manifest
+        rows[role].append(f"{sid},{image},{mask},1")
+    for role in ("train", "test"):
+        (folder / f"images_{role}.csv").write_text("sample_id,image,mask,label\n" + "\n".join(rows[role]) + "\n")
+        sel = clinical["cohort"] == role
+        expression.loc[clinical.loc[sel, "sample_id"]].reset_index().to_csv(folder / f"expr_{role}.csv", index=False)
+        clinical.loc[sel].drop(columns="cohort").to_csv(folder / f"clin_{role}.csv", index=False)
+    conf, _ = baseline_case(PYRAD / "baseline", "lung1")
+    conf["featureClass"] = FEATURES
+    settings = folder / "baseline_subset.yaml"
+    settings.write_text(json.dumps(conf))
+    gmt = folder / "sets.gmt"
+    with open(gmt, "w") as fh:
+        for s, genes in sim.gene_sets.groupby("gene_set", sort=True)["gene"]:
+            fh.write(s + "\tsimulated\t" + "\t".join(genes) + "\n")
+    sheet = folder / "samplesheet.csv"
+    sheet.write_text("cohort,role,expression,radiomics,clinical\n"
+                     "ct_train,train,expr_train.csv,images_train.csv,clin_train.csv\n"
+                     "ct_test,test,expr_test.csv,images_test.csv,clin_test.csv\n")
+    return sheet, settings, gmt, PLANTED(sim)
+
+
+def test_images_through_extract_and_the_whole_pipeline(tmp_path: Path) -> None:
+    data = tmp_path / "in"
+    data.mkdir()
+    sheet, settings, gmt, planted = _cohort(data)
+    outdir = tmp_path / "res"
+    r = run_nextflow(tmp_path, "-profile", "test", "--input", str(sheet), "--extract_settings", str(settings),
+                     "--extract_batch", "8", "--clinical_targets", "histology", "--genesets", f"custom={gmt}",
+                     "--models", "svm", "--mask_n_random", "50", outdir=str(outdir))
+    assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-3000:]
+
+    ext = outdir / "extraction"
+    table = pd.read_csv(ext / "ct_train.radiomics.csv", dtype={"sample_id": str}).set_index("sample_id")
+    n_feat = sum(len(v) for v in FEATURES.values())
+    assert table.shape == (30, n_feat)
+    for case in ("lung1", "lung2"):
+        _, baseline = baseline_case(PYRAD / "baseline", case)
+        cmp = compare_to_baseline(table.loc[case].to_dict(), {k: baseline[k] for k in table.columns})
+        assert len(cmp) == n_feat and cmp["ok"].all(), cmp[~cmp["ok"]]
+    info = json.loads((ext / "ct_train.extraction.json").read_text())
+    import radiomics
+
+    assert info["extractor_version"] == radiomics.__version__ and info["n_patients"] == 30
+    assert info["settings_source"] == "file baseline_subset.yaml"
+    assert json.loads("\n".join(ln for ln in (ext / "ct_train.extraction_settings.yaml").read_text().splitlines()
+                                if not ln.startswith("#"))) == json.loads(settings.read_text())
+    # one EXTRACT task per batch of 8 patients: 30 train -> 4, 14 test -> 2; one EXTRACT_JOIN per cohort
+    procs = [r["process"].split(":")[-1] for r in read_trace(outdir)]
+    assert procs.count("EXTRACT") == 6 and procs.count("EXTRACT_JOIN") == 2
+
+    # downstream unchanged: the extracted features are the radiomic targets of INGEST/VALIDATE/BINARIZE
+    labels = pd.read_parquet(outdir / "data" / "labels.parquet").set_index("sample_id")
+    assert np.allclose(labels.loc["lung1", table.columns].astype(float), table.loc["lung1"])
+    feats = pd.read_parquet(outdir / "data" / "features.parquet")
+    assert set(feats.loc[feats["kind"] == "radiomic", "name"]) == set(table.columns)
+    targets = pd.read_parquet(outdir / "data" / "targets.parquet")
+    assert any(c.startswith("original_firstorder_") for c in targets.columns)
+    # ... and on through models and masking: the noise-driven features are predicted from expression on the test
+    # cohort and reach gene-set masking
+    metrics = pd.read_parquet(outdir / "evaluation" / "test_metrics.parquet").set_index("target")
+    for feature in ("original_firstorder_Entropy", "original_firstorder_Uniformity"):
+        assert metrics.loc[feature, "auc"] >= 0.7, metrics["auc"]
+    masking = pd.read_parquet(outdir / "masking" / "masking.parquet")
+    masked = set(masking.loc[masking["cohort"] == "test", "target"])
+    assert {"original_firstorder_Entropy", "original_firstorder_Uniformity"} <= masked, masked
+    assert set(masking["gene_set"]) >= {planted}
+    # the report (rebuilt on completion from the results folder) shows the extractor's version and settings
+    page = (outdir / "report" / "report.html").read_text()
+    assert "Radiomic feature extraction" in page and radiomics.__version__ in page
+
+
+def test_bad_image_stops_the_run_naming_patient_and_file(tmp_path: Path) -> None:
+    data = tmp_path / "in"
+    data.mkdir()
+    (data / "images.csv").write_text(
+        "sample_id,image,mask,label\n"
+        f"B1,{PYRAD / 'breast1_image.nrrd'},{PYRAD / 'breast1_label.nrrd'},1\n"
+        f"B2,{PYRAD / 'breast1_image.nrrd'},{PYRAD / 'breast1_label.nrrd'},3\n")
+    (data / "expr.csv").write_text("sample_id,G1,G2\nB1,1.0,2.0\nB2,2.0,1.0\n")
+    (data / "sheet.csv").write_text("cohort,role,expression,radiomics\nc1,train,expr.csv,images.csv\n")
+    outdir = tmp_path / "res"
+    r = run_nextflow(tmp_path, "--input", str(data / "sheet.csv"), "--genesets", f"custom={data / 'expr.csv'}",
+                     outdir=str(outdir))
+    assert r.returncode != 0
+    assert "patient B2: mask" in r.stdout + r.stderr and "breast1_label.nrrd has no voxel of label 3" in r.stdout
+    assert not (outdir / "extraction").exists() and not (outdir / "data").exists()
+    # a manifest naming a missing file fails before any task, naming the patient and the file
+    (data / "images.csv").write_text(f"sample_id,image,mask\nB1,missing.nrrd,{PYRAD / 'breast1_label.nrrd'}\n")
+    r = run_nextflow(tmp_path, "--input", str(data / "sheet.csv"), "--genesets", f"custom={data / 'expr.csv'}",
+                     outdir=str(outdir))
+    assert r.returncode != 0
+    assert "patient B1: image 'missing.nrrd' does not exist" in r.stdout + r.stderr
