@@ -42,10 +42,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{a.gmt} not found: this benchmark needs ../shared/data/msigdb", file=sys.stderr)
         return 2
 
+    import logging
+
     import torch
 
     from radplug.genesets import prepare_gene_sets, read_gene_sets
     from radplug.masking import MaskingEngine, mask_model, significance
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")   # progress
 
     if a.threads:
         torch.set_num_threads(a.threads)
