@@ -91,7 +91,7 @@ class SequentialResult:
     p_value: np.ndarray                 # (m, C)
     n_random: np.ndarray                # (m, C) random sets this observation was compared with
     hits: np.ndarray                    # (m, C) random sets that reached it among those
-    stop: np.ndarray                    # (m, C) "hits", "max" (n_max reached), "futile" (see below) or ""
+    stop: np.ndarray                    # (m, C) "hits", "max" (n_max reached), "futile", "decided" or ""
     drawn_per_bin: np.ndarray           # (n_bins,) random sets drawn in each bin
     null: list[np.ndarray] = field(default_factory=list)   # per bin: (drawn, C) null scores in draw order
 
@@ -115,14 +115,18 @@ def sequential_p_values(observed: np.ndarray, bin_of_row: np.ndarray,
 
     ``draw(bin, n, active_rows)`` returns the (n, C) scores of ``n`` fresh random sets for the bin (it may
     use ``active_rows``, the rows still drawing, e.g. to match their sizes). Each bin draws ``n_initial``
-    random sets, then more (doubling, ``n_max`` in all at most) while any of its rows is still drawing.
+    random sets, then more (growing by half each round, ``n_max`` in all at most) while any of its rows is
+    still drawing.
 
     With ``fdr`` set, each column is one Benjamini-Hochberg family: once its bin has drawn enough random sets
     that a single hit stops an observation, an observation stops early ("futile") when even its smallest
     reachable p-value could not pass BH at level ``fdr`` (BH applied to every row's
     smallest reachable p-value, which bounds the final rejections since BH is monotone). It then gets
     P(not stopped within the draws it saw), which is at least the p-value it would have reached by drawing
-    on, so it stays valid. Pass ``fdr=None`` when BH runs over a larger family than these rows.
+    on, so it stays valid. Symmetrically, an observation stops as "decided" when BH already rejects it with
+    every still-drawing observation at that same bound (its largest possible p-value): drawing on could only
+    lower the p-values, and BH being monotone, it stays rejected. Pass ``fdr=None`` when BH runs over a
+    larger family than these rows.
     NaN observations get NaN p-values.
     """
     from radplug.metrics import benjamini_hochberg
@@ -151,7 +155,7 @@ def sequential_p_values(observed: np.ndarray, bin_of_row: np.ndarray,
         for b in todo:
             rows = np.flatnonzero(bin_of_row == b)
             n_done = int(drawn[b])
-            n_new = min(max(design.n_initial, n_done), n_max - n_done)
+            n_new = min(max(design.n_initial, n_done // 2), n_max - n_done)      # grow by half
             vals = np.asarray(draw(int(b), n_new, rows[active[rows].any(axis=1)]), dtype=float)
             vals = vals.reshape(n_new, n_cols)
             chunks[b].append(vals)
@@ -180,15 +184,18 @@ def sequential_p_values(observed: np.ndarray, bin_of_row: np.ndarray,
         if fdr is not None:
             for c in range(n_cols):
                 act = np.flatnonzero(active[:, c])
-                act = act[drawn[bin_of_row[act]] >= one_hit_from]
                 if act.size == 0:
                     continue
-                best = p[:, c].copy()
+                best, upper = p[:, c].copy(), p[:, c].copy()
                 best[act] = _best_reachable(design, seen[act, c], g[act, c])
-                hopeless = act[~(benjamini_hochberg(best)[act] <= fdr)]
-                p[hopeless, c] = design.p_stop_at[np.minimum(seen[hopeless, c] + 1, n_max)]
-                stop[hopeless, c] = "futile"
-                active[hopeless, c] = False
+                upper[act] = design.p_stop_at[np.minimum(seen[act, c] + 1, n_max)]
+                late = act[drawn[bin_of_row[act]] >= one_hit_from]
+                hopeless = late[~(benjamini_hochberg(best)[late] <= fdr)]
+                decided = late[benjamini_hochberg(upper)[late] <= fdr]
+                for done_rows, why in ((hopeless, "futile"), (decided, "decided")):
+                    p[done_rows, c] = upper[done_rows]
+                    stop[done_rows, c] = why
+                    active[done_rows, c] = False
         if progress is not None:
             progress(f"{int(drawn.sum())} random sets drawn in {len(todo)} size bins; "
                      f"{int(active.any(axis=1).sum())} of {m} sets still drawing")
