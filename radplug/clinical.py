@@ -193,7 +193,7 @@ def stage_from_tnm(t: object, n: object, m: object) -> object:
 def find_stage_columns(df: pd.DataFrame) -> tuple[str | None, str | None, str | None, str | None]:
     """(stage text column, T column, N column, M column) by name; None where absent."""
     cols = {c.lower(): c for c in df.columns}
-    tnm_words = re.compile(r"primary|tumou?r$|nodes?$|mets?$|metast|[._ ][ptnm]$")
+    tnm_words = re.compile(r"primary|tumou?r$|nodes?$|mets?$|metast|[._ ][ptnm]$|(^|[._ ])p?[tnm][._ ]?stage$")
     stage_col = next(
         (
             cols[c]
@@ -208,7 +208,7 @@ def find_stage_columns(df: pd.DataFrame) -> tuple[str | None, str | None, str | 
         None,
     )
     tcol = next(
-        (cols[c] for c in cols if re.search(r"primary.tumou?r|(^|[._ ])p?t(_?stage)?$|^t[._ ]?stage", c)),
+        (cols[c] for c in cols if re.search(r"primary.tumou?r|(^|[._ ])p?t([._ ]?stage)?$|^t[._ ]?stage", c)),
         None,
     )
     ncol = next(
@@ -216,7 +216,7 @@ def find_stage_columns(df: pd.DataFrame) -> tuple[str | None, str | None, str | 
             cols[c]
             for c in cols
             if re.search(
-                r"stage.nodes?|(^|[._ ])p?n(_?stage)?$|^n[._ ]?stage|"
+                r"stage.nodes?|(^|[._ ])p?n([._ ]?stage)?$|^n[._ ]?stage|"
                 r"lymph.?nodes?",
                 c,
             )
@@ -224,7 +224,7 @@ def find_stage_columns(df: pd.DataFrame) -> tuple[str | None, str | None, str | 
         None,
     )
     mcol = next(
-        (cols[c] for c in cols if re.search(r"stage.mets?|metast|(^|[._ ])p?m(_?stage)?$|^m[._ ]?stage", c)),
+        (cols[c] for c in cols if re.search(r"stage.mets?|metast|(^|[._ ])p?m([._ ]?stage)?$|^m[._ ]?stage", c)),
         None,
     )
     return stage_col, tcol, ncol, mcol

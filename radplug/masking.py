@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from radplug.final import FinalModel
+from radplug.final import FinalModel, class_note
 
 log = logging.getLogger(__name__)
 
@@ -344,13 +344,14 @@ def mask_model(model: FinalModel, expression: pd.DataFrame, targets: pd.DataFram
         t1 = time.time()
         log.info("masked %d %s sets for %s on %s cohort in %.1fs (%.0f sets/s)", len(sets), source,
                  model.target, cohort, t1 - t0, len(sets) / max(t1 - t0, 1e-9))
+        notes = {label: class_note(y, k, model.classes, cohort) for label, k in class_columns(model)}
         for sc in score_sets(proba, y, model):
             part = pd.DataFrame({
                 "target": model.target, "family": model.family, "source": source, "cohort": cohort,
                 "class": sc["class"], "gene_set": names, "auc": sc["auc"], "ap": sc["ap"],
                 "n_genes": cov.loc[names, "n_genes"].to_numpy(), "n_present": sizes,
                 "coverage": cov.loc[names, "coverage"].to_numpy(), "null_size": size_of_bin[bin_of_set],
-                "n_patients": len(ids)})
+                "n_patients": len(ids), "note": notes[sc["class"]]})
             part["rank"] = part["auc"].rank(ascending=False, method="min").astype("Int64")
             real_rows.append(part)
         if n_random > 0 and cohort in null_cohorts:

@@ -256,6 +256,13 @@ def build_report(results: str | Path, outdir: str | Path | None = None) -> Path:
         parts.append(_fig_test(metrics, figs))
         metrics.to_csv(tables_dir / "test_metrics.csv", index=False)
         parts.append("<h3>Test cohort performance</h3>" + _table_html(metrics, "tbl-test", interactive=True))
+        undefined = _undefined_metrics(metrics)
+        if len(undefined):
+            undefined.to_csv(tables_dir / "undefined_metrics.csv", index=False)
+            parts.append("<h3 id=undefined-metrics>Metrics that cannot be estimated</h3><p class=warn>These "
+                         "AUC/AP values are left empty (NaN), never given a number or a confidence interval, "
+                         "and the masking and permutation tables carry the same reason in their "
+                         "<code>note</code> column.</p>" + _table_html(undefined, "tbl-undefined"))
     sections.append(("models", "Model comparison and test performance", "\n".join(parts)))
 
     # --- masking
@@ -268,7 +275,7 @@ def build_report(results: str | Path, outdir: str | Path | None = None) -> Path:
             top = (mask[(mask["source"] == source) & (mask["cohort"] == "test")]
                    .sort_values(["target", "class", "rank"]).groupby(["target", "class"]).head(TOP_N))
             cols = ["target", "class", "rank", "gene_set", "auc", "ap", "n_genes", "n_present", "coverage",
-                    "p_value", "q_value"]
+                    "p_value", "q_value"] + (["note"] if "note" in top.columns else [])
             top[cols].to_csv(tables_dir / f"masking_top{TOP_N}_{source}.csv", index=False)
             parts.append(f"<h4>Top {TOP_N} gene sets per target (test cohort)</h4>"
                          + _table_html(top[cols], f"tbl-top-{source}", interactive=True))
@@ -290,7 +297,7 @@ def build_report(results: str | Path, outdir: str | Path | None = None) -> Path:
             modules.to_csv(tables_dir / "module_comparison.csv", index=False)
             parts.append("<h3>Comparison with published modules</h3>" + _table_html(modules, "tbl-modules"))
         cols = ["source", "target", "class", "cohort", "gene_set", "auc", "ap", "rank", "n_present", "coverage",
-                "p_value", "q_value"]
+                "p_value", "q_value"] + (["note"] if "note" in mask.columns else [])
         parts.append("<h3>All masking results</h3><p>Click a column header to sort; type to filter.</p>"
                      + _table_html(mask[cols], "tbl-masking-all", max_rows=5000, interactive=True))
     else:
@@ -307,6 +314,14 @@ def build_report(results: str | Path, outdir: str | Path | None = None) -> Path:
     return path
 
 
+def _undefined_metrics(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the test metrics whose AUC cannot be estimated, with the reason (EVALUATE's ``note``)."""
+    if "note" not in metrics.columns:
+        return pd.DataFrame(columns=["target", "class", "averaging", "n", "n_pos", "note"])
+    bad = metrics[metrics["note"].fillna("").astype(str) != ""]
+    return bad[["target", "class", "averaging", "n", "n_pos", "note"]].reset_index(drop=True)
+
+
 def _intro(metrics: pd.DataFrame | None, mask: pd.DataFrame | None) -> str:
     lines = []
     if metrics is not None and len(metrics):
@@ -315,6 +330,11 @@ def _intro(metrics: pd.DataFrame | None, mask: pd.DataFrame | None) -> str:
         lines.append(f"{len(good)} of {len(m)} targets reach a test AUC of at least 0.70"
                      + (": " + ", ".join(f"{t} ({a:.2f})" for t, a in zip(good.target, good.auc, strict=True))
                         if len(good) else "."))
+        undefined = _undefined_metrics(metrics)
+        if len(undefined):
+            lines.append(f"{len(undefined)} metric row(s) cannot be estimated on the test cohort and are left "
+                         "empty: " + "; ".join(f"{r.target} / {r['class']}: {r.note}"
+                                               for _, r in undefined.iterrows()) + ".")
     if mask is not None and len(mask):
         sig = mask[(mask["cohort"] == "test") & (mask["q_value"] < 0.05)]
         lines.append(f"{len(sig)} gene set / target associations are significant on the test cohort (q < 0.05).")
@@ -327,7 +347,7 @@ _PAGE = """<!DOCTYPE html>
 body {{ font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1200px;
        color: #222; padding: 0 1em; }}
 h1 {{ border-bottom: 2px solid #1b7837; }} h2 {{ margin-top: 2em; border-bottom: 1px solid #ccc; }}
-nav {{ margin-bottom: 1em; }} .lead {{ font-size: 1.1em; }}
+nav {{ margin-bottom: 1em; }} .lead {{ font-size: 1.1em; }} .warn {{ color: #8c510a; }}
 img.fig {{ max-width: 100%; display: block; margin: 1em 0; }}
 table.tbl {{ border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0 1.5em; }}
 table.tbl th, table.tbl td {{ border: 1px solid #ddd; padding: 3px 6px; text-align: left; }}
