@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from radplug import __version__
-from radplug.io import RadplugInputError, read_expression, read_parquet, write_expression, write_parquet
+from radplug.io import RadplugInputError, read_expression, read_parquet, write_expression, write_json, write_parquet
 from radplug.plugins import PluginError
 
 log = logging.getLogger("radplug")
@@ -29,6 +29,16 @@ def cmd_simulate(a: argparse.Namespace) -> None:
     write_simulated(sim, a.outdir, a.seed)
 
 
+def cmd_samplesheet(a: argparse.Namespace) -> None:
+    from radplug.ingest import normalized_samplesheet
+
+    rows = normalized_samplesheet(a.samplesheet, a.base)
+    if a.out:
+        write_json(rows, a.out)
+    log.info("samplesheet %s: %d cohort(s) (%s)", a.samplesheet, len(rows),
+             ", ".join(f"{r['cohort']}: {r['role']}" for r in rows))
+
+
 def cmd_ingest(a: argparse.Namespace) -> None:
     from radplug.ingest import IngestOptions, ingest
 
@@ -44,6 +54,23 @@ def cmd_ingest(a: argparse.Namespace) -> None:
     res.histology_mapping.to_csv(out / "histology_mapping.csv", index=False)
     for m in res.messages:
         log.warning(m)
+
+
+def cmd_preflight(a: argparse.Namespace) -> None:
+    from radplug.preflight import PreflightParams, preflight
+
+    params = PreflightParams(models=a.models, grid=a.grid, cv_folds=a.cv_folds, seed=a.seed, n_boot=a.n_boot,
+                             mask_n_random=a.mask_n_random, interpreters=a.interpreters,
+                             min_set_size=a.min_set_size, max_set_size=a.max_set_size, min_minority=a.min_minority)
+    genes = list(read_expression(a.expression).columns)
+    res = preflight(genes, read_parquet(a.labels), read_parquet(a.features), _parse_sources(a.genesets), params,
+                    a.geneset_paths or None)
+    out = Path(a.outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, tab in res.items():
+        tab.to_csv(out / f"preflight_{name}.csv", index=False)
+    log.info("preflight passed: %d target(s), %d gene-set source(s)",
+             res["class_counts"]["target"].nunique() if len(res["class_counts"]) else 0, len(res["genesets"]))
 
 
 def cmd_validate(a: argparse.Namespace) -> None:
@@ -281,6 +308,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=42)
     s.set_defaults(func=cmd_simulate)
 
+    s = sub.add_parser("samplesheet", help="check a cohort samplesheet (the pipeline's one parser) and write it "
+                                          "normalised, as JSON, paths resolved")
+    s.add_argument("--samplesheet", required=True)
+    s.add_argument("--base", default=None, help="folder relative paths are resolved against (default: the sheet's)")
+    s.add_argument("--out", default=None, help="JSON file of the normalised rows")
+    s.set_defaults(func=cmd_samplesheet)
+
     s = sub.add_parser("ingest", help="read a cohort samplesheet into raw tables")
     s.add_argument("--samplesheet", required=True)
     s.add_argument("--outdir", required=True)
@@ -292,6 +326,24 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--collapse", default="mean", choices=["mean", "max_mean", "max_variance"])
     s.add_argument("--allow-sample-mismatch", action="store_true")
     s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("preflight", help="check parameters, gene-set files and targets before any training")
+    for f in ("expression", "labels", "features", "outdir"):
+        s.add_argument(f"--{f}", required=True)
+    s.add_argument("--genesets", nargs="*", default=[], help="SOURCE=PATH ...")
+    s.add_argument("--geneset-paths", nargs="*", default=[],
+                   help="each source's path as the user gave it, for messages (the pipeline reads staged copies)")
+    s.add_argument("--models", default="mlp,enet,svm,rf,gbt")
+    s.add_argument("--grid", default="fast")
+    s.add_argument("--cv-folds", type=int, default=10)
+    s.add_argument("--seed", type=int, default=42)
+    s.add_argument("--n-boot", type=int, default=1000)
+    s.add_argument("--mask-n-random", type=int, default=500)
+    s.add_argument("--interpreters", default="masking,permutation")
+    s.add_argument("--min-set-size", type=int, default=5)
+    s.add_argument("--max-set-size", type=int, default=500)
+    s.add_argument("--min-minority", type=float, default=0.1)
+    s.set_defaults(func=cmd_preflight)
 
     s = sub.add_parser("validate", help="check and clean the ingested tables")
     for f in ("expression", "labels", "features", "outdir"):

@@ -354,9 +354,17 @@ def load_input_schema() -> dict:
     return json.loads(SCHEMA_INPUT.read_text())
 
 
-def read_samplesheet(path: str | Path) -> list[Cohort]:
-    """Read the cohort samplesheet and validate it against assets/schema_input.json (paths relative to the
-    samplesheet's folder)."""
+FILE_COLUMNS = ("expression", "radiomics", "clinical", "annotation")
+
+
+def parse_samplesheet(path: str | Path) -> list[dict[str, str]]:
+    """The one samplesheet parser, used by ``radplug ingest`` and by the pipeline (its SAMPLESHEET step):
+    the file is decoded as every input file is (UTF-8 with or without BOM, else latin-1; CRLF or LF), the
+    delimiter is a tab when the header has more tabs than commas (or the file is .tsv/.tab), else a comma;
+    fields may be quoted (``"a, b.csv"``); header names and values are trimmed and header names lower-cased.
+    A duplicated, unknown or missing column, a schema violation (assets/schema_input.json), a duplicated
+    cohort name or no training cohort is refused, naming the file, row and column. Returns one dict per
+    cohort with the non-empty values as written (paths not resolved)."""
     import jsonschema
 
     path = Path(path)
@@ -367,6 +375,12 @@ def read_samplesheet(path: str | Path) -> list[Cohort]:
             f"{path}: a samplesheet must be a CSV file (columns {', '.join(SAMPLESHEET_COLUMNS)})"
         )
     df.columns = [c.strip().lower() for c in df.columns]
+    dup_cols = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
+    if dup_cols:
+        raise RadplugInputError(
+            f"{path}: samplesheet column(s) {', '.join(dup_cols)} appear more than once in the header; "
+            "keep one of each"
+        )
     schema = load_input_schema()
     allowed = list(schema["items"]["properties"])
     unknown = [c for c in df.columns if c not in allowed]
@@ -393,28 +407,60 @@ def read_samplesheet(path: str | Path) -> list[Cohort]:
         if e.validator in ("pattern", "enum", "anyOf") and isinstance(e.schema, dict):
             msg = e.schema.get("errorMessage", e.message)
         raise RadplugInputError(f"{path}, {row}{col}: {msg}")
-    cohorts = []
-    for rec in records:
-
-        def p(col: str, rec: dict = rec) -> Path | None:
-            v = rec.get(col, "")
-            return (path.parent / v) if v else None
-
-        cohorts.append(
-            Cohort(
-                rec["cohort"], rec["role"], p("expression"), p("radiomics"), p("clinical"), p("annotation")
-            )
-        )
-    names = [c.name for c in cohorts]
+    names = [r["cohort"] for r in records]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise RadplugInputError(
             f"{path}: cohort name(s) {', '.join(dup)} appear more than once; each row needs a "
             "unique cohort name"
         )
-    if not any(c.role == "train" for c in cohorts):
+    if not any(r["role"] == "train" for r in records):
         raise RadplugInputError(f"{path}: no cohort has role 'train'; one cohort must be the training cohort")
+    return records
+
+
+def resolve_sheet_path(value: str, base: Path) -> str:
+    """A samplesheet path as a location: absolute paths and URLs (``s3://...``) as given, others relative to
+    ``base`` (the samplesheet's folder)."""
+    if "://" in value or Path(value).is_absolute():
+        return value
+    return str(base / value)
+
+
+def read_samplesheet(path: str | Path) -> list[Cohort]:
+    """Read and validate the cohort samplesheet (:func:`parse_samplesheet`); paths relative to the
+    samplesheet's folder."""
+    path = Path(path)
+    cohorts = []
+    for rec in parse_samplesheet(path):
+
+        def p(col: str, rec: dict = rec) -> Path | None:
+            v = rec.get(col, "")
+            return Path(resolve_sheet_path(v, path.parent)) if v else None
+
+        cohorts.append(
+            Cohort(
+                rec["cohort"], rec["role"], p("expression"), p("radiomics"), p("clinical"), p("annotation")
+            )
+        )
     return cohorts
+
+
+def normalized_samplesheet(path: str | Path, base: str | Path | None = None) -> list[dict[str, str]]:
+    """The samplesheet as the pipeline stages it: :func:`parse_samplesheet`'s rows with every file path
+    resolved against ``base`` (default: the sheet's folder) and the path as written kept under
+    ``given_<column>`` (for messages)."""
+    path = Path(path)
+    base = Path(base) if base else path.parent
+    out = []
+    for rec in parse_samplesheet(path):
+        row = {"cohort": rec["cohort"], "role": rec["role"]}
+        for col in FILE_COLUMNS:
+            if rec.get(col):
+                row[col] = resolve_sheet_path(rec[col], base)
+                row[f"given_{col}"] = rec[col]
+        out.append(row)
+    return out
 
 
 @dataclass

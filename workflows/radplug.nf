@@ -1,9 +1,12 @@
 /*
- * The radplug workflow: SIMULATE | INGEST -> VALIDATE -> BINARIZE -> PLAN -> SEARCH (fan-out) -> SELECT
+ * The radplug workflow: SIMULATE | SAMPLESHEET -> INGEST -> PREFLIGHT -> VALIDATE -> BINARIZE -> PLAN
+ *   -> SEARCH (fan-out) -> SELECT
  *   -> FIT_FINAL (per target) -> EVALUATE -> MASK (per model x gene-set source) -> SIGNIFICANCE -> REPORT
  */
 include { SIMULATE     } from '../modules/local/simulate/main'
+include { SAMPLESHEET  } from '../modules/local/samplesheet/main'
 include { INGEST       } from '../modules/local/ingest/main'
+include { PREFLIGHT    } from '../modules/local/preflight/main'
 include { VALIDATE     } from '../modules/local/validate/main'
 include { BINARIZE     } from '../modules/local/binarize/main'
 include { PLAN         } from '../modules/local/plan/main'
@@ -15,27 +18,29 @@ include { MASK         } from '../modules/local/mask/main'
 include { SIGNIFICANCE } from '../modules/local/significance/main'
 include { REPORT       } from '../modules/local/report/main'
 
-// Rewrite a samplesheet so that each file points at its staged copy inputs/<i>/<name>.
-def stageSamplesheet(sheet) {
+// The samplesheet is parsed by radplug alone (SAMPLESHEET: `radplug samplesheet`, the parser `radplug ingest`
+// uses): it emits the rows as JSON, paths resolved. Here each file is only checked and staged, and INGEST gets
+// the sheet rewritten (every field quoted) so that each file points at its staged copy inputs/<i>/<name>.
+def stageSamplesheet(json, sheet_name) {
     def columns = ['expression', 'radiomics', 'clinical', 'annotation']
-    def rows = sheet.splitCsv(header: true)
+    def header = ['cohort', 'role'] + columns
+    def rows = new groovy.json.JsonSlurper().parseText(json.text)
     def files = []
-    def header = rows ? rows[0].keySet() as List : []
+    def quote = { s -> '"' + s.toString().replace('"', '""') + '"' }
     def lines = [header.join(',')]
     rows.each { row ->
-        def out = header.collect { col ->
-            def v = row[col]?.toString()?.trim()
-            if (col.toLowerCase() in columns && v) {
-                def f = v.startsWith('/') || v.contains('://') ? file(v) : sheet.parent.resolve(v)
+        lines << header.collect { col ->
+            def v = row[col]
+            if (col in columns && v) {
+                def f = file(v)
                 if (!f.exists()) {
-                    error "Samplesheet ${sheet}: file '${v}' (column ${col}, cohort ${row.cohort}) does not exist"
+                    error "${sheet_name}, cohort ${row.cohort}, column '${col}': ${row['given_' + col]}: file not found (looked for ${v}); fix the path (relative paths are relative to the samplesheet's folder)"
                 }
                 files << f
-                return "inputs/${files.size()}/${f.name}"
+                return quote("inputs/${files.size()}/${f.name}")
             }
-            return v ?: ''
-        }
-        lines << out.join(',')
+            return quote(v ?: '')
+        }.join(',')
     }
     return [lines.join('\n'), rows.size(), files]
 }
@@ -50,7 +55,9 @@ workflow RADPLUG {
 
     // ---- inputs: a samplesheet, or the embedded synthetic cohort
     if (params.input) {
-        staged = Channel.value(stageSamplesheet(file(params.input, checkIfExists: true)))
+        def sheet = file(params.input, checkIfExists: true)
+        SAMPLESHEET(sheet, sheet.parent.toString())
+        staged = SAMPLESHEET.out.json.map { stageSamplesheet(it, params.input) }
         ch_truth = Channel.empty()
         ch_sim_gmt = Channel.empty()
     } else {
@@ -59,7 +66,8 @@ workflow RADPLUG {
              n_sets: params.sim_n_sets, features_per_group: params.sim_features_per_group, signal: params.sim_signal],
             optionalFile(params.sim_gmt)
         )
-        staged = SIMULATE.out.samplesheet.map { stageSamplesheet(it) }
+        SAMPLESHEET(SIMULATE.out.samplesheet, SIMULATE.out.samplesheet.map { it.parent.toString() })
+        staged = SAMPLESHEET.out.json.map { stageSamplesheet(it, 'simulated samplesheet') }
         ch_truth = SIMULATE.out.truth
         ch_sim_gmt = SIMULATE.out.gmt
     }
@@ -71,8 +79,30 @@ workflow RADPLUG {
          id_column: params.id_column, histology_column: params.histology_column,
          allow_sample_mismatch: params.allow_sample_mismatch]
     )
-    VALIDATE(INGEST.out.expression, INGEST.out.labels, INGEST.out.features, INGEST.out.histology_mapping,
-             [max_missing: params.max_missing])
+    // ---- gene-set sources (checked by PREFLIGHT, used by MASK)
+    if (params.genesets) {
+        ch_sources = Channel.fromList(params.genesets.toString().tokenize(',').collect { spec ->
+            def parts = spec.trim().split('=', 2)
+            if (parts.size() != 2) { error "--genesets: '${spec}' is not SOURCE=PATH (e.g. msigdb_hallmark=h.all.v7.0.symbols.gmt)" }
+            [parts[0].trim(), file(parts[1].trim(), checkIfExists: true)]
+        })
+    } else if (!params.input) {
+        ch_sources = ch_sim_gmt.map { ['custom', it] }
+    } else {
+        error "--genesets is required with --input: e.g. --genesets msigdb_hallmark=h.all.v7.0.symbols.gmt"
+    }
+
+    // ---- every check that needs no training, before anything is published (VALIDATE waits for it)
+    ch_gs = ch_sources.toList()
+    PREFLIGHT(INGEST.out.expression, INGEST.out.labels, INGEST.out.features,
+              ch_gs.map { l -> l.collect { it[1] } }, ch_gs.map { l -> l.collect { it[0] } },
+              ch_gs.map { l -> l.collect { it[1].toString() } },
+              [models: params.models, grid: params.grid, cv_folds: params.cv_folds, seed: seed, n_boot: params.n_boot,
+               n_random: params.mask_n_random, interpreters: params.interpreters, min_set_size: params.min_set_size,
+               max_set_size: params.max_set_size, min_minority: params.min_minority])
+    def after_preflight = { ch -> ch.combine(PREFLIGHT.out.tables.map { 'ok' }).map { it[0] } }
+    VALIDATE(after_preflight(INGEST.out.expression), INGEST.out.labels, INGEST.out.features,
+             INGEST.out.histology_mapping, [max_missing: params.max_missing])
     BINARIZE(VALIDATE.out.labels, VALIDATE.out.features, optionalFile(params.feature_groups),
              [min_minority: params.min_minority])
 
@@ -92,17 +122,6 @@ workflow RADPLUG {
              [n_boot: params.n_boot, seed: seed, mask_min_auc: params.mask_min_auc])
 
     // ---- gene-set masking: one task per (model, gene-set source)
-    if (params.genesets) {
-        ch_sources = Channel.fromList(params.genesets.toString().tokenize(',').collect { spec ->
-            def parts = spec.trim().split('=', 2)
-            if (parts.size() != 2) { error "--genesets: '${spec}' is not SOURCE=PATH (e.g. msigdb_hallmark=h.all.v7.0.symbols.gmt)" }
-            [parts[0].trim(), file(parts[1].trim(), checkIfExists: true)]
-        })
-    } else if (!params.input) {
-        ch_sources = ch_sim_gmt.map { ['custom', it] }
-    } else {
-        error "--genesets is required with --input: e.g. --genesets msigdb_hallmark=h.all.v7.0.symbols.gmt"
-    }
     ch_mask_targets = EVALUATE.out.mask_targets.splitText().map { it.trim() }.filter { it }
     ch_mask_in = FIT_FINAL.out.model
         .join(ch_mask_targets.map { [it] })

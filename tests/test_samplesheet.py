@@ -1,0 +1,129 @@
+"""One samplesheet parser: `radplug ingest` and the pipeline (whose SAMPLESHEET step runs `radplug samplesheet`,
+the same parser; the Groovy side only checks and stages the resolved paths) accept and refuse the same
+sheets. Accepted dialects (tab, padding, quoting, BOM, CRLF, latin-1, unusual file names, absolute paths) give
+the same ingested tables as the clean sheet; refused ones the same message from both."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import run_nextflow
+from malformed_cases import SHEET_ACCEPTED, base_cohort, case, write_cohort
+
+from radplug.cli import main
+
+TABLES = ("raw_expression.parquet", "raw_labels.parquet", "raw_features.parquet")
+
+
+def _write(folder: Path, name: str | None) -> Path:
+    c = base_cohort()
+    if name:
+        SHEET_ACCEPTED[name](c)
+    c.sheet = [line.replace("@ABS@", str(folder.resolve())) for line in c.sheet]
+    return write_cohort(c, folder)
+
+
+def _ingest(sheet: Path, out: Path, capsys) -> tuple[int, str]:
+    code = main(["ingest", "--samplesheet", str(sheet), "--outdir", str(out)])
+    cap = capsys.readouterr()
+    return code, cap.out + cap.err
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("clean")
+    assert main(["ingest", "--samplesheet", str(_write(folder / "in", None)), "--outdir", str(folder / "ing")]) == 0
+    return folder / "ing"
+
+
+@pytest.mark.parametrize("name", sorted(SHEET_ACCEPTED))
+def test_accepted_sheet_gives_the_clean_tables(name: str, clean: Path, tmp_path: Path, capsys) -> None:
+    sheet = _write(tmp_path / "in", name)
+    code, out = _ingest(sheet, tmp_path / "ing", capsys)
+    assert code == 0, out
+    for t in TABLES:
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "ing" / t), pd.read_parquet(clean / t), obj=t)
+    # the pipeline's step: the same rows, every path resolved to an existing file
+    assert main(["samplesheet", "--samplesheet", str(sheet), "--out", str(tmp_path / "s.json")]) == 0
+    rows = json.loads((tmp_path / "s.json").read_text())
+    assert [(r["cohort"], r["role"]) for r in rows] == [("c1", "train"), ("c2", "test")]
+    for r in rows:
+        for col in ("expression", "radiomics", "clinical"):
+            assert Path(r[col]).is_absolute() and Path(r[col]).is_file(), r
+        assert "annotation" not in r
+
+
+def test_samplesheet_command_resolves_against_base(tmp_path: Path) -> None:
+    """The pipeline passes the original sheet's folder as --base (the task sees a staged copy)."""
+    sheet = _write(tmp_path / "in", "sheet_subfolder_path")
+    copy = tmp_path / "elsewhere" / "sheet.csv"
+    copy.parent.mkdir()
+    copy.write_bytes(sheet.read_bytes())
+    assert main(["samplesheet", "--samplesheet", str(copy), "--base", str(sheet.parent),
+                 "--out", str(tmp_path / "s.json")]) == 0
+    rows = json.loads((tmp_path / "s.json").read_text())
+    assert rows[1]["radiomics"] == str(sheet.parent / "sub/dir/test_rad.csv")
+    assert rows[1]["given_radiomics"] == "sub/dir/test_rad.csv"
+
+
+REFUSED = ("sheet_duplicate_column", "sheet_duplicate_column_case", "sheet_semicolon_delimiter",
+           "sheet_unbalanced_quote", "sheet_bad_role", "sheet_unknown_column")
+
+
+@pytest.mark.parametrize("name", REFUSED)
+def test_refused_sheet_same_message_from_both_entry_points(name: str, tmp_path: Path, capsys) -> None:
+    c = case(name)
+    cohort = base_cohort()
+    c.edit(cohort)
+    sheet = write_cohort(cohort, tmp_path / "in")
+    code, out = _ingest(sheet, tmp_path / "ing", capsys)
+    assert code == 2 and re.search(c.message, out), out
+    code2 = main(["samplesheet", "--samplesheet", str(sheet), "--out", str(tmp_path / "s.json")])
+    out2 = capsys.readouterr().err
+    assert code2 == 2 and re.search(c.message, out2), out2
+    assert out.split("error: ", 1)[1] == out2.split("error: ", 1)[1]
+    assert not (tmp_path / "s.json").exists()
+
+
+# --------------------------------------------------------------------------- real nextflow runs
+# Accepted sheets go through SAMPLESHEET, staging and INGEST, which then stops on a target column that does not
+# exist (`--clinical_targets zzz`): its message proves every file was staged and read, and no model is trained.
+PIPELINE_ACCEPTED = ("sheet_tab_delimited", "sheet_header_spaces_and_case", "sheet_quoted_path_with_comma",
+                     "sheet_bom_crlf_tab", "sheet_path_with_apostrophe", "sheet_unicode_path")
+PIPELINE_REFUSED = ("sheet_duplicate_column", "sheet_semicolon_delimiter", "sheet_missing_file_in_subfolder")
+
+
+def _nextflow(tmp_path: Path, sheet: Path, *args: str):
+    gmt = tmp_path / "sets.gmt"
+    gmt.write_text("SET1\tx\t" + "\t".join(f"GENE{i}" for i in range(1, 9)) + "\n")
+    r = run_nextflow(tmp_path, "-profile", "test", "--input", str(sheet), "--genesets", f"custom={gmt}",
+                     "--models", "enet", *args, outdir=str(tmp_path / "res"), timeout=900)
+    out = r.stdout + r.stderr
+    assert r.returncode != 0, out
+    published = sorted(p.name for p in (tmp_path / "res").iterdir()) if (tmp_path / "res").exists() else []
+    assert set(published) <= {"pipeline_info"}, published
+    return out
+
+
+@pytest.mark.pipeline
+@pytest.mark.parametrize("name", PIPELINE_ACCEPTED)
+def test_accepted_sheet_pipeline(name: str, tmp_path: Path) -> None:
+    out = _nextflow(tmp_path, _write(tmp_path / "in", name), "--clinical_targets", "zzz")
+    assert re.search(r"clinical target column 'zzz' \(--clinical_targets\) not found; columns are "
+                     r"\['histology', 'stage'\]", out), out
+    assert "INGEST" in out and "does not exist" not in out
+
+
+@pytest.mark.pipeline
+@pytest.mark.parametrize("name", PIPELINE_REFUSED)
+def test_refused_sheet_pipeline(name: str, tmp_path: Path) -> None:
+    c = case(name)
+    cohort = base_cohort()
+    c.edit(cohort)
+    out = _nextflow(tmp_path, write_cohort(cohort, tmp_path / "in"))
+    assert re.search(c.message, out), out
+    assert "INGEST (" not in out or name == "sheet_missing_file_in_subfolder"
