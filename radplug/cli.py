@@ -52,6 +52,7 @@ def cmd_ingest(a: argparse.Namespace) -> None:
     write_parquet(res.labels, out / "raw_labels.parquet", "ingest")
     write_parquet(res.features, out / "raw_features.parquet", "ingest")
     res.histology_mapping.to_csv(out / "histology_mapping.csv", index=False)
+    res.label_mapping.to_csv(out / "label_mapping.csv", index=False)
     for m in res.messages:
         log.warning(m)
 

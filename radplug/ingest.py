@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from radplug.clinical import normalize_histology, normalize_stage, read_histology_map
+from radplug.clinical import find_stage_columns, normalize_histology, normalize_stage, read_histology_map
 from radplug.io import RadplugInputError, read_text
 
 log = logging.getLogger(__name__)
@@ -474,6 +474,23 @@ class IngestOptions:
     allow_sample_mismatch: bool = False
 
 
+LABEL_MAPPING_COLUMNS = ["target", "text", "label", "by", "n", "cohort", "column"]
+
+
+def _stage_mapping(clin: pd.DataFrame, stage: pd.Series, cohort: str) -> pd.DataFrame:
+    """Each distinct stage text (or pT / pN / pM combination) of a cohort, the stage it became and how many
+    samples carry it."""
+    stage_col, tcol, ncol, mcol = find_stage_columns(clin)
+    if stage_col is not None:
+        text, by, column = clin[stage_col].astype(str).str.strip(), "stage text", stage_col
+    else:
+        parts = [clin[c].astype(str).str.strip() if c else pd.Series("", index=clin.index) for c in (tcol, ncol, mcol)]
+        text, by, column = parts[0] + " / " + parts[1] + " / " + parts[2], "pT / pN / pM", f"{tcol}, {ncol}, {mcol}"
+    df = pd.DataFrame({"text": text.to_numpy(), "label": stage.to_numpy()})
+    out = df.groupby("text", sort=True, dropna=False).agg(label=("label", "first"), n=("label", "size")).reset_index()
+    return out.assign(target="stage", by=by, cohort=cohort, column=column)[LABEL_MAPPING_COLUMNS]
+
+
 @dataclass
 class Ingested:
     expression: pd.DataFrame  # samples x genes (all cohorts; NaN where a cohort lacks a gene)
@@ -481,6 +498,7 @@ class Ingested:
     features: pd.DataFrame  # name, kind (clinical|radiomic)
     histology_mapping: pd.DataFrame
     messages: list[str]
+    label_mapping: pd.DataFrame | None = None  # target, text, label, by, n, cohort, column (histology, stage)
 
 
 def _find_histology_column(df: pd.DataFrame, hint: str | None, origin: Path) -> str | None:
@@ -516,7 +534,7 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
     opts = options or IngestOptions()
     cohorts = read_samplesheet(samplesheet)
     hist_map = read_histology_map(opts.histology_map)
-    exprs, labels, messages, mappings = [], [], [], []
+    exprs, labels, messages, mappings, stage_maps = [], [], [], [], []
     radiomic_names: list[str] = []
     for c in cohorts:
         clin = None
@@ -578,6 +596,7 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
                             "from --clinical_targets or add the column"
                         )
                     lab["stage"] = stage
+                    stage_maps.append(_stage_mapping(clin, stage, c.name))
                 else:
                     if target not in clin.columns:
                         raise RadplugInputError(
@@ -586,6 +605,8 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
                             f"{list(clin.columns)[:15]}"
                         )
                     vals = clin[target].astype(str).str.strip()
+                    # a class coded 1 in one cohort and 1.0 in another (a float column) is the same class
+                    vals = vals.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
                     lab[target] = vals.where(~vals.str.lower().isin([s.lower() for s in NA_STRINGS]), None)
                 n_missing = int(lab[target].isna().sum())
                 if n_missing:
@@ -631,4 +652,7 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
         if mappings
         else pd.DataFrame(columns=["text", "histology", "by", "n", "cohort", "column"])
     )
-    return Ingested(expression, lab_all.reset_index(), features, hist_mapping, messages)
+    label_mapping = pd.concat(
+        [hist_mapping.rename(columns={"histology": "label"}).assign(target="histology"), *stage_maps],
+        ignore_index=True)[LABEL_MAPPING_COLUMNS]
+    return Ingested(expression, lab_all.reset_index(), features, hist_mapping, messages, label_mapping)

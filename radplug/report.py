@@ -217,6 +217,19 @@ def build_report(results: str | Path, outdir: str | Path | None = None) -> Path:
                      f"binarization; {len(dropped)} dropped for a minority class under the threshold.</p>")
     if validation is not None and len(validation):
         parts.append("<h3>Input checks</h3>" + _table_html(validation, "tbl-validation"))
+    label_map_path = results / "data" / "label_mapping.csv"
+    if label_map_path.exists():
+        lm = pd.read_csv(label_map_path, dtype={"label": object}, keep_default_na=False)
+        lm["label"] = lm["label"].replace("", "missing")
+        odd = lm[lm["label"].isin(["other", "missing"])]
+        if len(odd):
+            odd.to_csv(tables_dir / "labels_other_or_missing.csv", index=False)
+            parts.append("<h3 id=labels-other-missing>Label texts mapped to other or missing</h3><p class=warn>"
+                         "Check these: each clinical text below became the class <code>other</code> or was left "
+                         "missing (those samples are left out of that target). Map a text with "
+                         "<code>--histology_map</code> if it is wrong.</p>"
+                         + _table_html(odd[["target", "cohort", "column", "text", "label", "by", "n"]],
+                                       "tbl-labels-odd"))
     if params:
         prm = pd.DataFrame([{"parameter": k, "value": json.dumps(v) if not isinstance(v, str) else v}
                             for k, v in sorted(params.items())])

@@ -643,6 +643,48 @@ PREFLIGHT_CASES: list[Case] = [
 CASES += PREFLIGHT_CASES
 
 
+# ---- clinical label texts that must map exactly as the clean texts do: (edit of the variant, edit of the
+# clean cohort, `radplug ingest` arguments). Each is compared table by table with the clean cohort.
+def _clin_text(mapping: dict[str, str], column: int) -> Callable[[Cohort], None]:
+    def g(c: Cohort) -> None:
+        for name in ("train", "test"):
+            for r in c.clinical[name][1:]:
+                r[column] = mapping.get(r[column], r[column])
+
+    return g
+
+
+def _binary_column(float_in_test: bool) -> Callable[[Cohort], None]:
+    def g(c: Cohort) -> None:
+        for name in ("train", "test"):
+            c.clinical[name][0].append("egfr")
+            for i, r in enumerate(c.clinical[name][1:]):
+                v = i % 2
+                r.append(f"{v}.0" if float_in_test and name == "test" else str(v))
+
+    return g
+
+
+LABELS_ACCEPTED: dict[str, tuple[Callable[[Cohort], None], Callable[[Cohort], None] | None, tuple[str, ...]]] = {
+    "labels_tcga_project_codes": (_clin_text({"Adenocarcinoma, NOS": "LUAD",
+                                              "Squamous Cell Carcinoma, NOS": "TCGA-LUSC"}, 1), None, ()),
+    "labels_sqcc_adca_abbreviations": (_clin_text({"Adenocarcinoma, NOS": "ADCA",
+                                                   "Squamous Cell Carcinoma, NOS": "SqCC"}, 1), None, ()),
+    "labels_french_german_spanish": (_clin_text({"Adenocarcinoma, NOS": "Adénocarcinome",
+                                                 "Squamous Cell Carcinoma, NOS": "Plattenepithelkarzinom",
+                                                 "Large cell carcinoma": "Carcinoma de células grandes"}, 1),
+                                     None, ()),
+    "labels_stage_tnm_in_parentheses": (_clin_text({"IA": "Stage IA (T1aN0M0)", "IIIA": "Stage IIIA (T1N2M0)",
+                                                    "IIB": "(T3N0M0)"}, 2), None, ()),
+    "labels_stage_unicode_numerals": (_clin_text({"IA": "Ⅰa", "IIB": "Stage Ⅱb", "IIIA": "Ⅲ", "Stage II": "Ⅱ"}, 2),
+                                      None, ()),
+    "labels_stage_numeric_codes": (_clin_text({"IA": "1.0", "IIB": "2.0", "IIIA": "3.0", "Stage II": "2"}, 2),
+                                   None, ()),
+    "labels_binary_target_int_vs_float": (_binary_column(True), _binary_column(False),
+                                          ("--clinical-targets", "histology,stage,egfr")),
+}
+
+
 # Cases that also run through real `nextflow run main.nf --input ...` (one per failing step, plus the
 # samplesheet check).
 PIPELINE_CASES = ("expression_non_numeric", "sample_mismatch", "single_class_target")

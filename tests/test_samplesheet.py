@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import run_nextflow
-from malformed_cases import SHEET_ACCEPTED, base_cohort, case, write_cohort
+from malformed_cases import LABELS_ACCEPTED, SHEET_ACCEPTED, base_cohort, case, write_cohort
 
 from radplug.cli import main
 
@@ -55,6 +55,24 @@ def test_accepted_sheet_gives_the_clean_tables(name: str, clean: Path, tmp_path:
         for col in ("expression", "radiomics", "clinical"):
             assert Path(r[col]).is_absolute() and Path(r[col]).is_file(), r
         assert "annotation" not in r
+
+
+@pytest.mark.parametrize("name", sorted(LABELS_ACCEPTED))
+def test_label_texts_map_as_the_clean_texts(name: str, tmp_path: Path, capsys) -> None:
+    """TCGA codes, abbreviations, other languages, stage with TNM in parentheses, Unicode numerals, numeric stage
+    codes, a target coded 0/1 in one cohort and 0.0/1.0 in another: the same labels as the clean texts."""
+    edit, clean_edit, args = LABELS_ACCEPTED[name]
+    tables = []
+    for folder, e in ((tmp_path / "variant", edit), (tmp_path / "clean", clean_edit)):
+        c = base_cohort()
+        if e:
+            e(c)
+        sheet = write_cohort(c, folder)
+        code = main(["ingest", "--samplesheet", str(sheet), "--outdir", str(folder / "ing"), *args])
+        assert code == 0, capsys.readouterr().err
+        tables.append(pd.read_parquet(folder / "ing" / "raw_labels.parquet"))
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+    assert tables[0].drop(columns=["cohort", "source_cohort"]).notna().all().all()
 
 
 def test_samplesheet_command_resolves_against_base(tmp_path: Path) -> None:
@@ -127,3 +145,32 @@ def test_refused_sheet_pipeline(name: str, tmp_path: Path) -> None:
     out = _nextflow(tmp_path, write_cohort(cohort, tmp_path / "in"))
     assert re.search(c.message, out), out
     assert "INGEST (" not in out or name == "sheet_missing_file_in_subfolder"
+
+
+def test_texts_mapped_to_other_or_missing_are_listed_in_the_report(tmp_path: Path, capsys) -> None:
+    """Every clinical text that became `other` or missing is in data/label_mapping.csv and in a warning table
+    of the report (not only in a CSV)."""
+    from radplug.report import build_report
+
+    c = base_cohort()
+    c.clinical["train"][3][1] = "NSCLC NOS"
+    c.clinical["train"][4][2] = "Stage X"
+    c.clinical["test"][2][2] = "IV"
+    sheet = write_cohort(c, tmp_path / "in")
+    assert main(["ingest", "--samplesheet", str(sheet), "--outdir", str(tmp_path / "ing")]) == 0
+    lm = pd.read_csv(tmp_path / "ing" / "label_mapping.csv", keep_default_na=False)
+    rows = {(r.target, r.cohort, r.text): (r.label, r.n) for r in lm.itertuples()}
+    assert rows[("histology", "c1", "NSCLC NOS")] == ("other", 1)
+    assert rows[("histology", "c1", "Large cell carcinoma")] == ("other", 9)     # row 3 became NSCLC NOS
+    assert rows[("stage", "c1", "Stage X")] == ("", 1)
+    assert rows[("stage", "c2", "IV")] == ("other", 1)
+    assert rows[("stage", "c1", "IIIA")] == ("III", 7)
+    results = tmp_path / "results"
+    (results / "data").mkdir(parents=True)
+    (results / "data" / "label_mapping.csv").write_bytes((tmp_path / "ing" / "label_mapping.csv").read_bytes())
+    page = build_report(results).read_text()
+    assert "Label texts mapped to other or missing" in page
+    for text in ("NSCLC NOS", "Stage X", "Large cell carcinoma"):
+        assert text in page
+    table = pd.read_csv(results / "report" / "tables" / "labels_other_or_missing.csv", keep_default_na=False)
+    assert set(table["label"]) == {"other", "missing"} and "IIIA" not in set(table["text"])

@@ -102,7 +102,7 @@ workflow RADPLUG {
                max_set_size: params.max_set_size, min_minority: params.min_minority])
     def after_preflight = { ch -> ch.combine(PREFLIGHT.out.tables.map { 'ok' }).map { it[0] } }
     VALIDATE(after_preflight(INGEST.out.expression), INGEST.out.labels, INGEST.out.features,
-             INGEST.out.histology_mapping, [max_missing: params.max_missing])
+             INGEST.out.histology_mapping, INGEST.out.label_mapping, [max_missing: params.max_missing])
     BINARIZE(VALIDATE.out.labels, VALIDATE.out.features, optionalFile(params.feature_groups),
              [min_minority: params.min_minority])
 
@@ -134,7 +134,8 @@ workflow RADPLUG {
                  optionalFile(params.modules))
 
     // ---- report
-    ch_data = VALIDATE.out.expression.mix(VALIDATE.out.labels, VALIDATE.out.report, BINARIZE.out.targets,
+    ch_data = VALIDATE.out.expression.mix(VALIDATE.out.labels, VALIDATE.out.report, VALIDATE.out.label_mapping,
+                                          BINARIZE.out.targets,
                                           BINARIZE.out.tasks, BINARIZE.out.binarization, ch_truth).collect()
     ch_cv = SELECT.out.cv.mix(SELECT.out.summary, SELECT.out.selection).collect()
     ch_eval = EVALUATE.out.metrics.mix(EVALUATE.out.predictions).collect()

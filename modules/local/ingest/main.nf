@@ -14,6 +14,7 @@ process INGEST {
     path("raw_labels.parquet")    , emit: labels
     path("raw_features.parquet")  , emit: features
     path("histology_mapping.csv") , emit: histology_mapping
+    path("label_mapping.csv")     , emit: label_mapping
 
     script:
     def map_arg = histology_map ? "--histology-map ${histology_map}" : ''
