@@ -11,7 +11,15 @@ from pathlib import Path
 import pandas as pd
 
 from radplug import __version__
-from radplug.io import RadplugInputError, read_expression, read_parquet, write_expression, write_json, write_parquet
+from radplug.io import (
+    RadplugInputError,
+    read_expression,
+    read_parquet,
+    safe_id,
+    write_expression,
+    write_json,
+    write_parquet,
+)
 from radplug.plugins import PluginError
 
 log = logging.getLogger("radplug")
@@ -63,9 +71,9 @@ def cmd_preflight(a: argparse.Namespace) -> None:
     params = PreflightParams(models=a.models, grid=a.grid, cv_folds=a.cv_folds, seed=a.seed, n_boot=a.n_boot,
                              mask_n_random=a.mask_n_random, interpreters=a.interpreters,
                              min_set_size=a.min_set_size, max_set_size=a.max_set_size, min_minority=a.min_minority)
-    genes = list(read_expression(a.expression).columns)
-    res = preflight(genes, read_parquet(a.labels), read_parquet(a.features), _parse_sources(a.genesets), params,
-                    a.geneset_paths or None)
+    expression = read_expression(a.expression)
+    res = preflight(list(expression.columns), read_parquet(a.labels), read_parquet(a.features),
+                    _parse_sources(a.genesets), params, a.geneset_paths or None, expression)
     out = Path(a.outdir)
     out.mkdir(parents=True, exist_ok=True)
     for name, tab in res.items():
@@ -137,7 +145,7 @@ def cmd_fit(a: argparse.Namespace) -> None:
 
     m = fit_final(a.target, read_parquet(a.selection), read_expression(a.expression), read_parquet(a.targets),
                   read_parquet(a.tasks), a.seed, a.device)
-    save_model(m, a.out)
+    save_model(m, a.out or Path(a.outdir) / f"{safe_id(a.target)}.model.pkl")
 
 
 def cmd_evaluate(a: argparse.Namespace) -> None:
@@ -177,7 +185,7 @@ def cmd_mask(a: argparse.Namespace) -> None:
         src = get_source(name)
         long = src.load(path)
         prep = prepare_gene_sets(long, model.genes, a.min_set_size, a.max_set_size)
-        stem = f"{model.target}__{name}"
+        stem = f"{safe_id(model.target)}__{safe_id(name)}"
         write_parquet(prep.coverage.assign(source=name), out / f"{stem}.coverage.parquet", "mask")
         write_parquet(prep.dropped.assign(source=name), out / f"{stem}.dropped.parquet", "mask")
         if not prep.members:
@@ -387,8 +395,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_select)
 
     s = sub.add_parser("fit", help="retrain the selected model of one target on the training cohort")
-    for f in ("target", "selection", "expression", "targets", "tasks", "out"):
+    for f in ("target", "selection", "expression", "targets", "tasks"):
         s.add_argument(f"--{f}", required=True)
+    out = s.add_mutually_exclusive_group(required=True)
+    out.add_argument("--out", help="the model file")
+    out.add_argument("--outdir", help="folder of the model file, named <target id>.model.pkl (radplug.io.safe_id)")
     s.add_argument("--seed", type=int, default=42)
     s.add_argument("--device", default="cpu")
     s.set_defaults(func=cmd_fit)

@@ -129,9 +129,14 @@ def evaluate(models: list[FinalModel], expression: pd.DataFrame, targets: pd.Dat
             metrics.append({**base, "class": m.classes[1], "averaging": "binary", **overall, "auc_ci_low": lo,
                             "auc_ci_high": hi, "n_pos": int(y.sum()), "note": class_note(y, 1, m.classes)})
         else:
+            note = class_note(y, None, m.classes)
             lo, hi = micro_auc_ci(y, proba, n_boot, seed)
+            if note:    # one test class: the micro-average would only rank the class columns, not patients
+                overall = {**overall, "auc": float("nan"), "ap": float("nan")}
+                lo = hi = float("nan")
+                log.warning("%s: %s", m.target, note)
             metrics.append({**base, "class": "micro", "averaging": "micro", **overall, "auc_ci_low": lo,
-                            "auc_ci_high": hi, "n_pos": len(y), "note": class_note(y, None, m.classes)})
+                            "auc_ci_high": hi, "n_pos": len(y), "note": note})
             for pc in per_class_scores(y, proba):
                 k = pc.pop("class_index")
                 note = class_note(y, k, m.classes)

@@ -491,6 +491,34 @@ def _stage_mapping(clin: pd.DataFrame, stage: pd.Series, cohort: str) -> pd.Data
     return out.assign(target="stage", by=by, cohort=cohort, column=column)[LABEL_MAPPING_COLUMNS]
 
 
+RESERVED_NAMES = ("sample_id", "cohort", "source_cohort")
+
+
+def check_feature_names(names: list[str], origin: Path | str, clinical_targets: tuple[str, ...] = ()) -> None:
+    """Refuse radiomic feature names that are empty, given twice (also after trimming or in another case: they
+    would share a file name on case-insensitive systems), reserved (``sample_id``, ``cohort``,
+    ``source_cohort``) or equal to a clinical target's name. Any other text is allowed: names reach file
+    names through :func:`radplug.io.safe_id` and commands quoted."""
+    stripped = [str(n).strip() for n in names]
+    if any(not n for n in stripped):
+        raise RadplugInputError(f"{origin}: a radiomic feature column has an empty name; name it or remove it")
+    seen: dict[str, str] = {}
+    for n in stripped:
+        key = n.lower()
+        if key in seen:
+            same = "is given twice" if seen[key] == n else f"and '{seen[key]}' differ only in case"
+            raise RadplugInputError(f"{origin}: radiomic feature '{n}' {same}; each feature needs its own name")
+        seen[key] = n
+    reserved = [n for n in stripped if n.lower() in RESERVED_NAMES]
+    if reserved:
+        raise RadplugInputError(f"{origin}: radiomic feature name(s) {', '.join(reserved)} are reserved for radplug's "
+                                f"own columns ({', '.join(RESERVED_NAMES)}); rename them")
+    clash = [n for n in stripped if n in clinical_targets or n.lower() in ("histology", "stage")]
+    if clash:
+        raise RadplugInputError(f"{origin}: radiomic feature name(s) {', '.join(clash)} are also clinical target "
+                                "names (--clinical_targets, histology, stage); rename the feature")
+
+
 @dataclass
 class Ingested:
     expression: pd.DataFrame  # samples x genes (all cohorts; NaN where a cohort lacks a gene)
@@ -534,6 +562,10 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
     opts = options or IngestOptions()
     cohorts = read_samplesheet(samplesheet)
     hist_map = read_histology_map(opts.histology_map)
+    reserved = [t for t in opts.clinical_targets if t.lower() in RESERVED_NAMES]
+    if reserved:
+        raise RadplugInputError(f"--clinical_targets: {', '.join(reserved)} is reserved for radplug's own columns "
+                                f"({', '.join(RESERVED_NAMES)}); rename that clinical column")
     exprs, labels, messages, mappings, stage_maps = [], [], [], [], []
     radiomic_names: list[str] = []
     for c in cohorts:
@@ -619,6 +651,7 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
                 f"cohort {c.name}: no clinical file; clinical targets are missing for its samples"
             )
         if rad is not None:
+            check_feature_names(list(rad.columns), c.radiomics, opts.clinical_targets)
             rad = rad.loc[ids]
             rvals = to_numeric_matrix(rad, str(c.radiomics), "radiomic feature")
             for col in rvals.columns:

@@ -195,6 +195,9 @@ def check_targets(labels: pd.DataFrame, features: pd.DataFrame, p: PreflightPara
         elif len(tr) and int(tr.min()) < p.cv_folds:
             reduced.append((t.target, str(tr.idxmin()), int(tr.min())))
         te = col[targets["cohort"] == "test"].dropna()
+        if (targets["cohort"] == "test").any() and te.nunique() < 2:
+            warnings.append(f"target '{t.target}': the test cohort has {len(te)} labelled patient(s) and "
+                            f"{te.nunique()} class(es): no test AUC can be estimated (left empty, with the reason)")
         if len(te):
             absent = sorted(set(tr.index) - set(te.unique()))
             if absent:
@@ -214,16 +217,55 @@ def check_targets(labels: pd.DataFrame, features: pd.DataFrame, p: PreflightPara
     return problems, warnings, pd.DataFrame(counts, columns=["target", "cohort", "class", "n"])
 
 
+def check_cohorts(expression: pd.DataFrame, labels: pd.DataFrame, min_shared: float = 0.5
+                  ) -> tuple[list[str], list[str]]:
+    """(problems, warnings) of the cohorts themselves: a test cohort that shares too few genes with training
+    (its predictions would be the training mean: AUC 0.5 with a confident interval) and patients present in
+    two cohorts under different ids (identical expression profiles)."""
+    problems: list[str] = []
+    warnings: list[str] = []
+    lab = labels.set_index("sample_id")
+    expr = expression.reindex(lab.index)
+    train = (lab["cohort"] == "train").to_numpy()
+    measured = expr.notna().to_numpy()
+    train_genes = measured[train].any(axis=0)
+    n_train_genes = int(train_genes.sum())
+    for name in pd.unique(lab.loc[~train, "source_cohort"]):
+        rows = (lab["source_cohort"] == name).to_numpy()
+        shared = int((measured[rows].any(axis=0) & train_genes).sum())
+        if n_train_genes and shared < min_shared * n_train_genes:
+            problems.append(
+                f"test cohort {name} shares {shared} of the {n_train_genes} training genes (less than "
+                f"{min_shared:.0%}): its predictions would be the training mean for the rest. Check that both "
+                "cohorts use the same gene identifiers (symbols), or collapse probes with an annotation")
+    values = expr.round(6).fillna(-9.87654321e9)
+    keys = pd.util.hash_pandas_object(values, index=False)
+    dup = keys[keys.duplicated(keep=False)]
+    if len(dup):
+        cohorts = lab["source_cohort"]
+        pairs = []
+        for _, ids in sorted(dup.groupby(dup).groups.items(), key=lambda kv: str(min(kv[1]))):
+            ids = list(ids)
+            if cohorts.loc[ids].nunique() > 1:
+                pairs.append(" = ".join(f"{i} ({cohorts.loc[i]})" for i in ids[:3]))
+        if pairs:
+            problems.append(
+                f"{len(pairs)} patient(s) have identical expression profiles in two cohorts (e.g. {pairs[0]}): the "
+                "same patients under other ids? A test cohort must be independent of training; remove them")
+    return problems, warnings
+
+
 def preflight(genes: list[str], labels: pd.DataFrame, features: pd.DataFrame,
               sources: list[tuple[str, str | None]], params: PreflightParams,
-              shown: list[str] | None = None) -> dict[str, pd.DataFrame]:
+              shown: list[str] | None = None, expression: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Run every check; raise one :class:`RadplugInputError` listing all problems, else return the tables
     (``class_counts``, ``genesets``, ``messages``)."""
     problems = check_parameters(params)
     gs_problems, gs_warnings, gs_table = check_gene_sets(sources, genes, params, shown) if sources else ([], [], None)
     t_problems, t_warnings, counts = check_targets(labels, features, params)
-    problems += gs_problems + t_problems
-    warnings = gs_warnings + t_warnings
+    c_problems, c_warnings = check_cohorts(expression, labels) if expression is not None else ([], [])
+    problems += gs_problems + t_problems + c_problems
+    warnings = gs_warnings + t_warnings + c_warnings
     for w in warnings:
         log.warning(w)
     if problems:

@@ -511,6 +511,33 @@ SHEET_ACCEPTED: dict[str, Callable[[Cohort], None]] = {
 }
 
 
+# ---- names: any text is allowed as a feature name (file-safe ids, quoted commands), except these
+def _rad_header(name: str, col: int = 1) -> Callable[[Cohort], None]:
+    def g(c: Cohort) -> None:
+        for cohort in ("train", "test"):
+            c.radiomics[cohort][0][col] = name
+
+    return g
+
+
+NAME_CASES: list[Case] = [
+    Case("feature_name_duplicate", _rad_header("GLCM_contrast", 1),
+         r"train_rad\.csv: radiomic feature 'GLCM_contrast' is given twice; each feature needs its own name"),
+    Case("feature_name_duplicate_case", _rad_header("glcm_CONTRAST", 1),
+         r"radiomic feature 'GLCM_contrast' and 'glcm_CONTRAST' differ only in case"),
+    Case("feature_name_duplicate_after_trim", _rad_header(" GLCM_contrast ", 1),
+         r"radiomic feature 'GLCM_contrast' is given twice"),
+    Case("feature_name_reserved", _rad_header("cohort", 1),
+         r"radiomic feature name\(s\) cohort are reserved for radplug's own columns"),
+    Case("feature_name_is_clinical_target", _rad_header("stage", 1),
+         r"radiomic feature name\(s\) stage are also clinical target names"),
+    Case("feature_name_empty", _rad_header("  ", 1), r"a radiomic feature column has an empty name"),
+    Case("clinical_target_reserved", lambda c: None, r"--clinical_targets: cohort is reserved",
+         args=("--clinical-targets", "histology,cohort")),
+]
+CASES += NAME_CASES
+
+
 # ---- PREFLIGHT: parameters, gene-set files and targets, checked after INGEST and before anything is trained
 # or published. Every case runs `radplug preflight` with PREFLIGHT_ARGS (a valid GMT of the base cohort's
 # genes as `custom`) plus its own arguments; a later argument replaces an earlier one.
@@ -547,6 +574,31 @@ def _no_test_class(c: Cohort) -> None:
     for r in c.clinical["test"][1:]:
         if r[1].startswith("Large"):
             r[1] = "Adenocarcinoma, NOS"
+
+
+def _test_other_genes_partly(n: int) -> Callable[[Cohort], None]:
+    """The test cohort's expression file with its first ``n`` genes renamed (ids the training cohort lacks)."""
+
+    def g(c: Cohort) -> None:
+        rows = c.expr_rows("test")
+        rows[0] = [rows[0][0]] + [f"ENSG{i:011d}" if i < n else gname for i, gname in enumerate(rows[0][1:])]
+        c.files["test_expr.csv"] = _csv(rows).encode()
+
+    return g
+
+
+_test_other_genes = _test_other_genes_partly(N_GENES)
+
+
+def _test_copy_of_train(c: Cohort) -> None:
+    c.expr["test"] = c.expr["train"][:N_TEST].copy()
+
+
+def _one_test_sample(c: Cohort) -> None:
+    c.test_ids = c.test_ids[:1]
+    c.expr["test"] = c.expr["test"][:1]
+    c.radiomics["test"] = c.radiomics["test"][:2]
+    c.clinical["test"] = c.clinical["test"][:2]
 
 
 def pf(name: str, edit: Callable[[Cohort], None] | None, message: str, *args: str, exit_code: int = 2,
@@ -627,6 +679,14 @@ PREFLIGHT_CASES: list[Case] = [
     pf("pf_geneset_gz_bom_crlf", _gmt(gzip.compress(b"\xef\xbb\xbf" + GOOD_GMT.replace(b"\n", b"\r\n")),
                                       "sets.gmt.gz"),
        r"preflight passed: 5 target\(s\), 1 gene-set source", "--genesets", "custom=sets.gmt.gz", exit_code=0),
+    # degenerate cohorts
+    pf("pf_test_cohort_no_shared_genes", _test_other_genes, r"test cohort c2 shares 0 of the 40 training genes "
+       r"\(less than 50%\)[\s\S]*same gene identifiers"),
+    pf("pf_test_cohort_half_genes", _test_other_genes_partly(25), r"test cohort c2 shares 15 of the 40 training genes"),
+    pf("pf_test_cohort_copy_of_train", _test_copy_of_train, r"15 patient\(s\) have identical expression profiles in "
+       r"two cohorts \(e\.g\. T01 \(c1\) = V01 \(c2\)\)"),
+    pf("pf_one_test_sample", _one_test_sample, r"target 'histology': the test cohort has 1 labelled patient\(s\) and "
+       r"1 class\(es\): no test AUC can be estimated", exit_code=0),
     # targets
     pf("pf_continuous_target", _age_target, r"clinical target 'age' looks continuous \(\d+ distinct numbers in 30 "
        r"training samples, [\d.]+ to [\d.]+\); radplug predicts classes", ingest_args=("--clinical-targets",

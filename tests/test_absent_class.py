@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SHARED_DATA, run_nextflow
+from conftest import SHARED_DATA, read_trace, run_nextflow
 
 from radplug.binarize import encode_target
 from radplug.clinical import normalize_stage
@@ -173,3 +173,32 @@ def test_nsclc_stage_pipeline(tmp_path: Path) -> None:
         assert len(o) and o["auc"].isna().all() and o["note"].str.contains("no test patient").all(), rel
     page = (res / "report" / "report.html").read_text()
     assert "Metrics that cannot be estimated" in page
+    # the task order: PREFLIGHT (gene sets, targets, parameters) finished before any SEARCH task was submitted
+    trace = pd.DataFrame(read_trace(res))
+    proc = trace["name"].str.split(" ").str[0].str.split(":").str[-1]
+    submit = pd.to_datetime(trace["submit"])
+    pre = trace[proc == "PREFLIGHT"]
+    assert len(pre) == 1 and pre["status"].iloc[0] == "COMPLETED"
+    assert (submit[proc == "SEARCH"] > submit[proc == "PREFLIGHT"].iloc[0]).all()
+    assert (submit[proc == "VALIDATE"] > submit[proc == "PREFLIGHT"].iloc[0]).all()
+
+
+def test_one_test_patient_gives_no_confident_auc(nsclc_results) -> None:
+    """A single labelled test patient: no AUC, no zero-width interval, the reason stated (issue 13 gave
+    micro AUC 1.0 with CI [1.0, 1.0])."""
+    train, test, clin = nsclc_split()
+    expr = read_expression_file(EXPRESSION, known_ids=set(train + test)).loc[train + test]
+    expr = expr.loc[:, expr.loc[train].notna().mean() > 0.8]
+    expr = expr.fillna(expr.loc[train].mean())
+    stage = normalize_stage(clin)
+    one = test[:1]
+    targets = pd.DataFrame({"sample_id": train + one, "cohort": ["train"] * 42 + ["test"],
+                            "stage": stage.loc[train + one].to_numpy()})
+    _, y = encode_target(targets.set_index("sample_id").loc[train, "stage"], CLASSES)
+    pipe = make_pipeline("enet", {"C": 1.0, "l1_ratio": 0.5}, seed=0)
+    pipe.fit(expr.loc[train].to_numpy(np.float32), y)
+    model = FinalModel("stage", "enet", "c1", {}, CLASSES, list(expr.columns), pipe, 0, math.nan)
+    met, _ = evaluate([model], expr, targets, n_boot=200, seed=0)
+    assert met["auc"].isna().all() and met["auc_ci_low"].isna().all() and met["auc_ci_high"].isna().all()
+    micro = met[met["class"] == "micro"].iloc[0]
+    assert "every labelled test patient is class" in micro["note"] and micro["n"] == 1

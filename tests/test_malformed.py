@@ -13,7 +13,16 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, read_trace, run_nextflow
-from malformed_cases import CASES, PIPELINE_CASES, PREFLIGHT_ARGS, base_cohort, case, write_cohort
+from malformed_cases import (
+    CASES,
+    LABELS_ACCEPTED,
+    PIPELINE_CASES,
+    PREFLIGHT_ARGS,
+    SHEET_ACCEPTED,
+    base_cohort,
+    case,
+    write_cohort,
+)
 
 
 def _env() -> dict[str, str]:
@@ -132,6 +141,8 @@ def _check_case(c, folder: Path, run) -> None:
 def test_case_table_is_large_and_unique() -> None:
     names = [c.name for c in CASES]
     assert len(set(names)) == len(names)
+    every = names + list(SHEET_ACCEPTED) + list(LABELS_ACCEPTED)       # accepted variants: tests/test_samplesheet.py
+    assert len(set(every)) == len(every) >= 100
     assert sum(c.exit_code != 0 for c in CASES) >= 25
     assert set(PIPELINE_CASES) <= set(names) and set(SUBPROCESS_CASES) <= set(names)
 

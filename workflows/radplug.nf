@@ -100,7 +100,7 @@ workflow RADPLUG {
               [models: params.models, grid: params.grid, cv_folds: params.cv_folds, seed: seed, n_boot: params.n_boot,
                n_random: params.mask_n_random, interpreters: params.interpreters, min_set_size: params.min_set_size,
                max_set_size: params.max_set_size, min_minority: params.min_minority])
-    def after_preflight = { ch -> ch.combine(PREFLIGHT.out.tables.map { 'ok' }).map { it[0] } }
+    def after_preflight = { ch -> ch.combine(PREFLIGHT.out.tables.map { 'ok' }).map { it[0] }.first() }   // a value channel
     VALIDATE(after_preflight(INGEST.out.expression), INGEST.out.labels, INGEST.out.features,
              INGEST.out.histology_mapping, INGEST.out.label_mapping, [max_missing: params.max_missing])
     BINARIZE(VALIDATE.out.labels, VALIDATE.out.features, optionalFile(params.feature_groups),
@@ -108,7 +108,7 @@ workflow RADPLUG {
 
     // ---- model search: one task per (unit, family, grid chunk)
     PLAN(BINARIZE.out.tasks, [models: params.models, grid: params.grid, grid_chunk: params.grid_chunk])
-    ch_jobs = PLAN.out.jobs.splitCsv(header: true)
+    ch_jobs = PLAN.out.jobs.splitCsv(header: true, quote: '"')
     def fit_opts = [folds: params.cv_folds, seed: seed, device: params.device, stack_folds: params.stack_folds]
     SEARCH(ch_jobs, VALIDATE.out.expression, BINARIZE.out.targets, BINARIZE.out.tasks, fit_opts)
     SELECT(SEARCH.out.cv.collect(), [models: params.models])

@@ -11,11 +11,12 @@ process FIT_FINAL {
     val(opts)
 
     output:
-    tuple val(target), path("${target}.model.pkl"), emit: model
+    tuple val(target), path("model/*.model.pkl"), emit: model
 
     script:
+    def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
     """
-    radplug-fit --target '${target}' --selection ${selection} --expression ${expression} --targets ${targets} \\
-        --tasks ${tasks} --seed ${opts.seed} --device ${opts.device} --out '${target}.model.pkl'
+    radplug-fit --target ${q(target)} --selection ${selection} --expression ${expression} --targets ${targets} \\
+        --tasks ${tasks} --seed ${opts.seed} --device ${q(opts.device)} --outdir model
     """
 }

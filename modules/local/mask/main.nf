@@ -16,10 +16,11 @@ process MASK {
     path("*.permutation.parquet"), emit: permutation, optional: true
 
     script:
+    def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
     """
     radplug-mask --model ${model} --expression ${expression} --targets ${targets} \\
-        --genesets '${source}=${geneset_file}' --outdir . --min-set-size ${opts.min_set_size} \\
+        --genesets ${q("${source}=${geneset_file}")} --outdir . --min-set-size ${opts.min_set_size} \\
         --max-set-size ${opts.max_set_size} --n-random ${opts.n_random} --max-null-sizes ${opts.null_bins} \\
-        --interpreters '${opts.interpreters}' --seed ${opts.seed} --device ${opts.device}
+        --interpreters ${q(opts.interpreters)} --seed ${opts.seed} --device ${q(opts.device)}
     """
 }
