@@ -181,8 +181,9 @@ def build_report(results: str | Path, outdir: str | Path | None = None) -> Path:
     params = json.loads(params_path.read_text()) if params_path.exists() else {}
     versions_path = results / "pipeline_info" / "software_versions.yml"
     versions = versions_path.read_text() if versions_path.exists() else f"radplug: {__version__}"
-    trace_path = next(iter(sorted((results / "pipeline_info").glob("execution_trace*.txt"))), None) \
-        if (results / "pipeline_info").exists() else None
+    traces = sorted((results / "pipeline_info").glob("execution_trace*.txt")) \
+        if (results / "pipeline_info").exists() else []
+    trace_path = traces[-1] if traces else None      # the newest: this run's (names carry the launch time)
 
     sections: list[tuple[str, str, str]] = []   # (id, title, html)
 

@@ -208,6 +208,8 @@ PIPELINE_PREFLIGHT = {
     "pf_cv_folds_too_many": None,
     "pf_continuous_target": None,
     "pf_class_with_one_patient": None,
+    "pf_test_cohort_no_shared_genes": None,
+    "pf_test_cohort_copy_of_train": None,
     "pf_seed_negative": r"--seed must be >= 0, got -1",
 }
 
