@@ -75,6 +75,20 @@ def validateParameters(schema) {
     }
 }
 
+// A results folder belongs to one run: a new run does not publish into an earlier run's results (its tables and
+// report would mix with the new ones). -resume continues that run; --overwrite removes its result folders first.
+def checkOutdir() {
+    def folders = ['data', 'cv', 'models', 'evaluation', 'masking', 'report']
+    def found = folders.findAll { file("${params.outdir}/${it}").exists() }
+    if (!found || workflow.resume) { return }
+    if (!params.overwrite) {
+        error("--outdir ${params.outdir} holds the results of an earlier run (${found.collect { it + '/' }.join(', ')}). " +
+              "Use another --outdir, continue that run with -resume, or replace its results with --overwrite.")
+    }
+    found.each { file("${params.outdir}/${it}").deleteDir() }
+    log.warn "--overwrite: removed the earlier run's ${found.collect { it + '/' }.join(', ')} from ${params.outdir}"
+}
+
 // ------------------------------------------------------------------ entry
 workflow {
     def schema = loadSchema()
@@ -89,6 +103,7 @@ workflow {
     if (params.validate_params) {
         validateParameters(schema)
     }
+    checkOutdir()
     log.info """
     radplug ${workflow.manifest.version}
       input     : ${params.input ?: 'embedded synthetic cohort (seed ' + params.seed + ')'}

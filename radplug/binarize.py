@@ -30,7 +30,7 @@ def binarize(labels: pd.DataFrame, features: pd.DataFrame, min_minority: float =
     """Return (targets, tasks, binarization).
 
     targets: sample_id, cohort and one column per kept target (radiomic: 'low'/'high'; clinical: class).
-    tasks: target, kind (binary|multiclass), group, classes (JSON), n_train per class.
+    tasks: target, kind (binary|multiclass), group, classes (JSON), n_train per class, id (file-safe id).
     binarization: per radiomic feature, the centres, threshold, class frequencies and whether kept.
     """
     lab = labels.set_index("sample_id")
@@ -70,7 +70,12 @@ def binarize(labels: pd.DataFrame, features: pd.DataFrame, min_minority: float =
         classes = json.loads(t["classes"])
         counts = targets.loc[train, t["target"]].value_counts()
         t["n_train"] = json.dumps({c: int(counts.get(c, 0)) for c in classes})
-    return (targets.reset_index(), pd.DataFrame(tasks),
+    tasks_df = pd.DataFrame(tasks)
+    if len(tasks_df):
+        from radplug.io import safe_id
+
+        tasks_df["id"] = tasks_df["target"].map(safe_id)     # the file-safe id of each target (file names)
+    return (targets.reset_index(), tasks_df,
             pd.DataFrame(rows, columns=["feature", "group", "centre_low", "centre_high", "threshold",
                                         "frac_high_train", "frac_high_test", "minority_fraction", "kept",
                                         "reason"]))

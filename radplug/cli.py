@@ -11,7 +11,15 @@ from pathlib import Path
 import pandas as pd
 
 from radplug import __version__
-from radplug.io import RadplugInputError, read_expression, read_parquet, write_expression, write_parquet
+from radplug.io import (
+    RadplugInputError,
+    read_expression,
+    read_parquet,
+    safe_id,
+    write_expression,
+    write_json,
+    write_parquet,
+)
 from radplug.models.mlp import CLASS_WEIGHTS
 from radplug.plugins import PluginError
 
@@ -52,6 +60,16 @@ def cmd_simulate(a: argparse.Namespace) -> None:
     write_simulated(sim, a.outdir, a.seed)
 
 
+def cmd_samplesheet(a: argparse.Namespace) -> None:
+    from radplug.ingest import normalized_samplesheet
+
+    rows = normalized_samplesheet(a.samplesheet, a.base)
+    if a.out:
+        write_json(rows, a.out)
+    log.info("samplesheet %s: %d cohort(s) (%s)", a.samplesheet, len(rows),
+             ", ".join(f"{r['cohort']}: {r['role']}" for r in rows))
+
+
 def cmd_ingest(a: argparse.Namespace) -> None:
     from radplug.ingest import IngestOptions, ingest
 
@@ -65,8 +83,26 @@ def cmd_ingest(a: argparse.Namespace) -> None:
     write_parquet(res.labels, out / "raw_labels.parquet", "ingest")
     write_parquet(res.features, out / "raw_features.parquet", "ingest")
     res.histology_mapping.to_csv(out / "histology_mapping.csv", index=False)
+    res.label_mapping.to_csv(out / "label_mapping.csv", index=False)
     for m in res.messages:
         log.warning(m)
+
+
+def cmd_preflight(a: argparse.Namespace) -> None:
+    from radplug.preflight import PreflightParams, preflight
+
+    params = PreflightParams(models=a.models, grid=a.grid, cv_folds=a.cv_folds, seed=a.seed, n_boot=a.n_boot,
+                             mask_n_random=a.mask_n_random, interpreters=a.interpreters,
+                             min_set_size=a.min_set_size, max_set_size=a.max_set_size, min_minority=a.min_minority)
+    expression = read_expression(a.expression)
+    res = preflight(list(expression.columns), read_parquet(a.labels), read_parquet(a.features),
+                    _parse_sources(a.genesets), params, a.geneset_paths or None, expression)
+    out = Path(a.outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, tab in res.items():
+        tab.to_csv(out / f"preflight_{name}.csv", index=False)
+    log.info("preflight passed: %d target(s), %d gene-set source(s)",
+             res["class_counts"]["target"].nunique() if len(res["class_counts"]) else 0, len(res["genesets"]))
 
 
 def cmd_validate(a: argparse.Namespace) -> None:
@@ -133,7 +169,7 @@ def cmd_fit(a: argparse.Namespace) -> None:
 
     m = fit_final(a.target, read_parquet(a.selection), read_expression(a.expression), read_parquet(a.targets),
                   read_parquet(a.tasks), a.seed, a.device, a.class_weight)
-    save_model(m, a.out)
+    save_model(m, a.out or Path(a.outdir) / f"{safe_id(a.target)}.model.pkl")
 
 
 def cmd_evaluate(a: argparse.Namespace) -> None:
@@ -188,7 +224,7 @@ def cmd_mask(a: argparse.Namespace) -> None:
             raise SystemExit(f"radplug mask: no gene set of source {name} ({path}) has between {a.min_set_size} "
                              f"and {a.max_set_size} of the {len(model.genes)} genes of the {model.target} model: "
                              "check that the gene identifiers match (symbols) or widen --min_set_size/--max_set_size")
-        stem = f"{model.target}__{name}"
+        stem = f"{safe_id(model.target)}__{safe_id(name)}"
         write_parquet(prep.coverage.assign(source=name), out / f"{stem}.coverage.parquet", "mask")
         write_parquet(prep.dropped.assign(source=name), out / f"{stem}.dropped.parquet", "mask")
         real, null = mask_model(model, expression, targets, prep.members, prep.coverage, name, a.n_random,
@@ -363,6 +399,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=42)
     s.set_defaults(func=cmd_simulate)
 
+    s = sub.add_parser("samplesheet", help="check a cohort samplesheet (the pipeline's one parser) and write it "
+                                          "normalised, as JSON, paths resolved")
+    s.add_argument("--samplesheet", required=True)
+    s.add_argument("--base", default=None, help="folder relative paths are resolved against (default: the sheet's)")
+    s.add_argument("--out", default=None, help="JSON file of the normalised rows")
+    s.set_defaults(func=cmd_samplesheet)
+
     s = sub.add_parser("ingest", help="read a cohort samplesheet into raw tables")
     s.add_argument("--samplesheet", required=True)
     s.add_argument("--outdir", required=True)
@@ -374,6 +417,24 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--collapse", default="mean", choices=["mean", "max_mean", "max_variance"])
     s.add_argument("--allow-sample-mismatch", action="store_true")
     s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("preflight", help="check parameters, gene-set files and targets before any training")
+    for f in ("expression", "labels", "features", "outdir"):
+        s.add_argument(f"--{f}", required=True)
+    s.add_argument("--genesets", nargs="*", default=[], help="SOURCE=PATH ...")
+    s.add_argument("--geneset-paths", nargs="*", default=[],
+                   help="each source's path as the user gave it, for messages (the pipeline reads staged copies)")
+    s.add_argument("--models", default="mlp,enet,svm,rf,gbt")
+    s.add_argument("--grid", default="fast")
+    s.add_argument("--cv-folds", type=int, default=10)
+    s.add_argument("--seed", type=int, default=42)
+    s.add_argument("--n-boot", type=int, default=1000)
+    s.add_argument("--mask-n-random", type=int, default=500)
+    s.add_argument("--interpreters", default="masking,permutation")
+    s.add_argument("--min-set-size", type=int, default=5)
+    s.add_argument("--max-set-size", type=int, default=500)
+    s.add_argument("--min-minority", type=float, default=0.1)
+    s.set_defaults(func=cmd_preflight)
 
     s = sub.add_parser("validate", help="check and clean the ingested tables")
     for f in ("expression", "labels", "features", "outdir"):
@@ -421,8 +482,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_select)
 
     s = sub.add_parser("fit", help="retrain the selected model of one target on the training cohort")
-    for f in ("target", "selection", "expression", "targets", "tasks", "out"):
+    for f in ("target", "selection", "expression", "targets", "tasks"):
         s.add_argument(f"--{f}", required=True)
+    out = s.add_mutually_exclusive_group(required=True)
+    out.add_argument("--out", help="the model file")
+    out.add_argument("--outdir", help="folder of the model file, named <target id>.model.pkl (radplug.io.safe_id)")
     s.add_argument("--seed", type=int, default=42)
     s.add_argument("--device", default="cpu")
     s.add_argument("--class-weight", choices=CLASS_WEIGHTS, default="balanced",

@@ -36,10 +36,11 @@ MISSING = {
 # Shipped as assets/histology_map_default.csv; replace them with --histology_map (columns pattern,histology)
 # or override single texts (columns text,histology).
 DEFAULT_HISTOLOGY_RULES: list[tuple[str, str]] = [
-    (r"adeno-?squamous", "other"),
-    (r"non-?\s?squamous", "other"),
-    (r"squamous|\bscc\b|epidermoid", "SCC"),
-    (r"adeno|\badc\b|\bbac\b|bronchiolo-?\s?alveolar|lepidic|acinar|papillary|mucinous", "ADC"),
+    (r"ad[eé]no-?\s?(squam|[eé]pidermo)", "other"),
+    (r"non-?\s?squam|non-?\s?[eé]pidermo", "other"),
+    (r"squam|\bscc\b|\bsqcc\b|\bsq\.?\s?cc\b|\blusc\b|[eé]pidermo[iï]d|plattenepithel|escamo|malpighi", "SCC"),
+    (r"ad[eé]no|\badc\b|\badca\b|\bluad\b|\bbac\b|bronchiolo-?\s?alveolar|lepidic|acinar|papillary|mucinous",
+     "ADC"),
     (r".+", "other"),
 ]
 
@@ -133,18 +134,16 @@ def normalize_histology(
 
 
 _ROMAN = {"1": "I", "2": "II", "3": "III", "4": "IV", "i": "I", "ii": "II", "iii": "III", "iv": "IV"}
+_TNM = re.compile(r"^(?:p|c|yp)?t(\w+?)\s*(?:p|c)?n(\w)\s*(?:(?:p|c)?m(\w+))?$")
 
 
-def normalize_stage_text(v: object) -> object:
-    """'Stage IIIA', 'IB', '3', 'II' -> I/II/III; IV and 0 -> other; a TNM string ('T2N0M0') is staged from
-    its parts; missing or unrecognised text -> None."""
-    if _is_missing(v):
-        return None
-    s = re.sub(r"\s+", " ", str(v).strip().lower())
-    tnm = re.match(r"^(?:p|c|yp)?t(\w+?)\s*(?:p|c)?n(\w)\s*(?:(?:p|c)?m(\w+))?$", s)
+def _stage_words(s: str) -> object:
+    """Stage group of a lower-cased stage text without parentheses; None when not recognised."""
+    tnm = _TNM.match(s)
     if tnm:
         return stage_from_tnm("t" + tnm.group(1), "n" + tnm.group(2), "m" + (tnm.group(3) or "x"))
-    s = re.sub(r"^(ajcc\s*)?(pathologic\s*)?(stage|st\.?)\s*", "", s).strip()
+    s = re.sub(r"^(ajcc\s*)?(patho(logic(al)?)?\.?\s*|clinical\s*)?(stage|st\.?)\s*", "", s).strip()
+    s = re.sub(r"^([0-4])\.0+$", r"\1", s)             # numeric codes stored as floats: 3.0 -> 3
     if s in ("0", "is"):
         return "other"
     m = re.match(r"^(iv|iii|ii|i|[1-4])\s*[abc]?[12]?$", s)
@@ -152,6 +151,26 @@ def normalize_stage_text(v: object) -> object:
         return None
     roman = _ROMAN[m.group(1)]
     return roman if roman in ("I", "II", "III") else "other"
+
+
+def normalize_stage_text(v: object) -> object:
+    """'Stage IIIA', 'IB', '3', '3.0', 'II', 'Ⅲ' (Unicode numerals) -> I/II/III; IV and 0 -> other; a TNM string
+    ('T2N0M0') is staged from its parts; 'Stage IIIB (T4N0M0)': the stage, else the TNM in parentheses;
+    missing or unrecognised text -> None."""
+    import unicodedata
+
+    if _is_missing(v):
+        return None
+    s = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", str(v)).strip().lower())
+    inner = re.findall(r"\(([^)]*)\)", s)
+    main = re.sub(r"\([^)]*\)", " ", s).strip()
+    label = _stage_words(re.sub(r"\s+", " ", main)) if main else None
+    if label is None:
+        for part in inner:
+            label = _stage_words(part.strip())
+            if label is not None:
+                break
+    return label
 
 
 def _code(v: object, letter: str, pattern: str) -> str | None:
@@ -193,7 +212,7 @@ def stage_from_tnm(t: object, n: object, m: object) -> object:
 def find_stage_columns(df: pd.DataFrame) -> tuple[str | None, str | None, str | None, str | None]:
     """(stage text column, T column, N column, M column) by name; None where absent."""
     cols = {c.lower(): c for c in df.columns}
-    tnm_words = re.compile(r"primary|tumou?r$|nodes?$|mets?$|metast|[._ ][ptnm]$")
+    tnm_words = re.compile(r"primary|tumou?r$|nodes?$|mets?$|metast|[._ ][ptnm]$|(^|[._ ])p?[tnm][._ ]?stage$")
     stage_col = next(
         (
             cols[c]
@@ -208,7 +227,7 @@ def find_stage_columns(df: pd.DataFrame) -> tuple[str | None, str | None, str | 
         None,
     )
     tcol = next(
-        (cols[c] for c in cols if re.search(r"primary.tumou?r|(^|[._ ])p?t(_?stage)?$|^t[._ ]?stage", c)),
+        (cols[c] for c in cols if re.search(r"primary.tumou?r|(^|[._ ])p?t([._ ]?stage)?$|^t[._ ]?stage", c)),
         None,
     )
     ncol = next(
@@ -216,7 +235,7 @@ def find_stage_columns(df: pd.DataFrame) -> tuple[str | None, str | None, str | 
             cols[c]
             for c in cols
             if re.search(
-                r"stage.nodes?|(^|[._ ])p?n(_?stage)?$|^n[._ ]?stage|"
+                r"stage.nodes?|(^|[._ ])p?n([._ ]?stage)?$|^n[._ ]?stage|"
                 r"lymph.?nodes?",
                 c,
             )
@@ -224,7 +243,7 @@ def find_stage_columns(df: pd.DataFrame) -> tuple[str | None, str | None, str | 
         None,
     )
     mcol = next(
-        (cols[c] for c in cols if re.search(r"stage.mets?|metast|(^|[._ ])p?m(_?stage)?$|^m[._ ]?stage", c)),
+        (cols[c] for c in cols if re.search(r"stage.mets?|metast|(^|[._ ])p?m([._ ]?stage)?$|^m[._ ]?stage", c)),
         None,
     )
     return stage_col, tcol, ncol, mcol

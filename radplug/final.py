@@ -45,6 +45,28 @@ class FinalModel:
         return out
 
 
+def class_note(y_codes: np.ndarray, k: int | None, classes: list[str], cohort: str = "test") -> str:
+    """Why the AUC/AP of class index ``k`` (None: the micro-average) cannot be estimated on a cohort whose
+    labelled patients have class codes ``y_codes``; empty when it can. A class present in training and absent
+    from the test cohort is ordinary in real data: its metrics are NaN and this text says why."""
+    y = np.asarray(y_codes)
+    if len(y) == 0:
+        return f"no labelled {cohort} patient: AUC and AP undefined"
+    if k is None:
+        present = np.unique(y)
+        if len(present) < 2:
+            return (f"every labelled {cohort} patient is class '{classes[int(present[0])]}': "
+                    "AUC undefined")
+        return ""
+    n_pos = int((y == k).sum())
+    if n_pos == 0:
+        return (f"no {cohort} patient of class '{classes[k]}' (the model knows it from training): "
+                "AUC and AP undefined")
+    if n_pos == len(y):
+        return f"every labelled {cohort} patient is class '{classes[k]}': AUC undefined"
+    return ""
+
+
 def save_model(model: FinalModel, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,23 +138,31 @@ def evaluate(models: list[FinalModel], expression: pd.DataFrame, targets: pd.Dat
         if len(m.classes) == 2:
             lo, hi = bootstrap_auc_ci(y, proba[:, 1], n_boot, seed)
             metrics.append({**base, "class": m.classes[1], "averaging": "binary", **overall, "auc_ci_low": lo,
-                            "auc_ci_high": hi, "n_pos": int(y.sum())})
+                            "auc_ci_high": hi, "n_pos": int(y.sum()), "note": class_note(y, 1, m.classes)})
         else:
+            note = class_note(y, None, m.classes)
             lo, hi = micro_auc_ci(y, proba, n_boot, seed)
             tmask, ytr = encode_target(tgt.loc[train_ids, m.target], m.classes)
+            if note:    # one test class: the micro-average would only rank the class columns, not patients
+                overall = {**overall, "auc": float("nan"), "ap": float("nan")}
+                lo = hi = float("nan")
+                log.warning("%s: %s", m.target, note)
             metrics.append({**base, "class": "micro", "averaging": "micro", **overall, "auc_ci_low": lo,
-                            "auc_ci_high": hi, "n_pos": len(y),
+                            "auc_ci_high": hi, "n_pos": len(y), "note": note,
                             "auc_prior": prior_micro_auc(y, ytr, len(m.classes))})
             for pc in per_class_scores(y, proba):
                 k = pc.pop("class_index")
+                note = class_note(y, k, m.classes)
+                if note:
+                    log.warning("%s, class %s: %s", m.target, m.classes[k], note)
                 lo, hi = bootstrap_auc_ci((y == k).astype(int), proba[:, k], n_boot, seed)
                 metrics.append({**base, "class": m.classes[k], "averaging": "one-vs-rest", **pc,
-                                "auc_ci_low": lo, "auc_ci_high": hi, "n_pos": int((y == k).sum())})
+                                "auc_ci_low": lo, "auc_ci_high": hi, "n_pos": int((y == k).sum()), "note": note})
         for k, c in enumerate(m.classes):
             preds.append(pd.DataFrame({"sample_id": ids, "target": m.target, "class": c,
                                        "probability": proba[:, k], "label": (y == k).astype(int)}))
     cols = ["target", "family", "config_id", "cv_auc", "class", "averaging", "n", "n_pos", "auc", "auc_prior",
-            "auc_ci_low", "auc_ci_high", "ap", "accuracy"]
+            "auc_ci_low", "auc_ci_high", "ap", "accuracy", "note"]
     met = pd.DataFrame(metrics)
     if len(met):   # binary and one-vs-rest AUCs: a constant score has AUC 0.5
         met["auc_prior"] = met["auc_prior"].fillna(0.5) if "auc_prior" in met else 0.5

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from radplug.clinical import normalize_histology, normalize_stage, read_histology_map
+from radplug.clinical import find_stage_columns, normalize_histology, normalize_stage, read_histology_map
 from radplug.io import RadplugInputError, read_text
 
 log = logging.getLogger(__name__)
@@ -364,9 +364,17 @@ def load_input_schema() -> dict:
     return json.loads(SCHEMA_INPUT.read_text())
 
 
-def read_samplesheet(path: str | Path) -> list[Cohort]:
-    """Read the cohort samplesheet and validate it against assets/schema_input.json (paths relative to the
-    samplesheet's folder)."""
+FILE_COLUMNS = ("expression", "radiomics", "clinical", "annotation")
+
+
+def parse_samplesheet(path: str | Path) -> list[dict[str, str]]:
+    """The one samplesheet parser, used by ``radplug ingest`` and by the pipeline (its SAMPLESHEET step):
+    the file is decoded as every input file is (UTF-8 with or without BOM, else latin-1; CRLF or LF), the
+    delimiter is a tab when the header has more tabs than commas (or the file is .tsv/.tab), else a comma;
+    fields may be quoted (``"a, b.csv"``); header names and values are trimmed and header names lower-cased.
+    A duplicated, unknown or missing column, a schema violation (assets/schema_input.json), a duplicated
+    cohort name or no training cohort is refused, naming the file, row and column. Returns one dict per
+    cohort with the non-empty values as written (paths not resolved)."""
     import jsonschema
 
     path = Path(path)
@@ -377,6 +385,12 @@ def read_samplesheet(path: str | Path) -> list[Cohort]:
             f"{path}: a samplesheet must be a CSV file (columns {', '.join(SAMPLESHEET_COLUMNS)})"
         )
     df.columns = [c.strip().lower() for c in df.columns]
+    dup_cols = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
+    if dup_cols:
+        raise RadplugInputError(
+            f"{path}: samplesheet column(s) {', '.join(dup_cols)} appear more than once in the header; "
+            "keep one of each"
+        )
     schema = load_input_schema()
     allowed = list(schema["items"]["properties"])
     unknown = [c for c in df.columns if c not in allowed]
@@ -403,28 +417,60 @@ def read_samplesheet(path: str | Path) -> list[Cohort]:
         if e.validator in ("pattern", "enum", "anyOf") and isinstance(e.schema, dict):
             msg = e.schema.get("errorMessage", e.message)
         raise RadplugInputError(f"{path}, {row}{col}: {msg}")
-    cohorts = []
-    for rec in records:
-
-        def p(col: str, rec: dict = rec) -> Path | None:
-            v = rec.get(col, "")
-            return (path.parent / v) if v else None
-
-        cohorts.append(
-            Cohort(
-                rec["cohort"], rec["role"], p("expression"), p("radiomics"), p("clinical"), p("annotation")
-            )
-        )
-    names = [c.name for c in cohorts]
+    names = [r["cohort"] for r in records]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise RadplugInputError(
             f"{path}: cohort name(s) {', '.join(dup)} appear more than once; each row needs a "
             "unique cohort name"
         )
-    if not any(c.role == "train" for c in cohorts):
+    if not any(r["role"] == "train" for r in records):
         raise RadplugInputError(f"{path}: no cohort has role 'train'; one cohort must be the training cohort")
+    return records
+
+
+def resolve_sheet_path(value: str, base: Path) -> str:
+    """A samplesheet path as a location: absolute paths and URLs (``s3://...``) as given, others relative to
+    ``base`` (the samplesheet's folder)."""
+    if "://" in value or Path(value).is_absolute():
+        return value
+    return str(base / value)
+
+
+def read_samplesheet(path: str | Path) -> list[Cohort]:
+    """Read and validate the cohort samplesheet (:func:`parse_samplesheet`); paths relative to the
+    samplesheet's folder."""
+    path = Path(path)
+    cohorts = []
+    for rec in parse_samplesheet(path):
+
+        def p(col: str, rec: dict = rec) -> Path | None:
+            v = rec.get(col, "")
+            return Path(resolve_sheet_path(v, path.parent)) if v else None
+
+        cohorts.append(
+            Cohort(
+                rec["cohort"], rec["role"], p("expression"), p("radiomics"), p("clinical"), p("annotation")
+            )
+        )
     return cohorts
+
+
+def normalized_samplesheet(path: str | Path, base: str | Path | None = None) -> list[dict[str, str]]:
+    """The samplesheet as the pipeline stages it: :func:`parse_samplesheet`'s rows with every file path
+    resolved against ``base`` (default: the sheet's folder) and the path as written kept under
+    ``given_<column>`` (for messages)."""
+    path = Path(path)
+    base = Path(base) if base else path.parent
+    out = []
+    for rec in parse_samplesheet(path):
+        row = {"cohort": rec["cohort"], "role": rec["role"]}
+        for col in FILE_COLUMNS:
+            if rec.get(col):
+                row[col] = resolve_sheet_path(rec[col], base)
+                row[f"given_{col}"] = rec[col]
+        out.append(row)
+    return out
 
 
 @dataclass
@@ -438,6 +484,51 @@ class IngestOptions:
     allow_sample_mismatch: bool = False
 
 
+LABEL_MAPPING_COLUMNS = ["target", "text", "label", "by", "n", "cohort", "column"]
+
+
+def _stage_mapping(clin: pd.DataFrame, stage: pd.Series, cohort: str) -> pd.DataFrame:
+    """Each distinct stage text (or pT / pN / pM combination) of a cohort, the stage it became and how many
+    samples carry it."""
+    stage_col, tcol, ncol, mcol = find_stage_columns(clin)
+    if stage_col is not None:
+        text, by, column = clin[stage_col].astype(str).str.strip(), "stage text", stage_col
+    else:
+        parts = [clin[c].astype(str).str.strip() if c else pd.Series("", index=clin.index) for c in (tcol, ncol, mcol)]
+        text, by, column = parts[0] + " / " + parts[1] + " / " + parts[2], "pT / pN / pM", f"{tcol}, {ncol}, {mcol}"
+    df = pd.DataFrame({"text": text.to_numpy(), "label": stage.to_numpy()})
+    out = df.groupby("text", sort=True, dropna=False).agg(label=("label", "first"), n=("label", "size")).reset_index()
+    return out.assign(target="stage", by=by, cohort=cohort, column=column)[LABEL_MAPPING_COLUMNS]
+
+
+RESERVED_NAMES = ("sample_id", "cohort", "source_cohort")
+
+
+def check_feature_names(names: list[str], origin: Path | str, clinical_targets: tuple[str, ...] = ()) -> None:
+    """Refuse radiomic feature names that are empty, given twice (also after trimming or in another case: they
+    would share a file name on case-insensitive systems), reserved (``sample_id``, ``cohort``,
+    ``source_cohort``) or equal to a clinical target's name. Any other text is allowed: names reach file
+    names through :func:`radplug.io.safe_id` and commands quoted."""
+    stripped = [str(n).strip() for n in names]
+    if any(not n for n in stripped):
+        raise RadplugInputError(f"{origin}: a radiomic feature column has an empty name; name it or remove it")
+    seen: dict[str, str] = {}
+    for n in stripped:
+        key = n.lower()
+        if key in seen:
+            same = "is given twice" if seen[key] == n else f"and '{seen[key]}' differ only in case"
+            raise RadplugInputError(f"{origin}: radiomic feature '{n}' {same}; each feature needs its own name")
+        seen[key] = n
+    reserved = [n for n in stripped if n.lower() in RESERVED_NAMES]
+    if reserved:
+        raise RadplugInputError(f"{origin}: radiomic feature name(s) {', '.join(reserved)} are reserved for radplug's "
+                                f"own columns ({', '.join(RESERVED_NAMES)}); rename them")
+    clash = [n for n in stripped if n in clinical_targets or n.lower() in ("histology", "stage")]
+    if clash:
+        raise RadplugInputError(f"{origin}: radiomic feature name(s) {', '.join(clash)} are also clinical target "
+                                "names (--clinical_targets, histology, stage); rename the feature")
+
+
 @dataclass
 class Ingested:
     expression: pd.DataFrame  # samples x genes (all cohorts; NaN where a cohort lacks a gene)
@@ -445,6 +536,7 @@ class Ingested:
     features: pd.DataFrame  # name, kind (clinical|radiomic)
     histology_mapping: pd.DataFrame
     messages: list[str]
+    label_mapping: pd.DataFrame | None = None  # target, text, label, by, n, cohort, column (histology, stage)
 
 
 def _find_histology_column(df: pd.DataFrame, hint: str | None, origin: Path) -> str | None:
@@ -480,7 +572,11 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
     opts = options or IngestOptions()
     cohorts = read_samplesheet(samplesheet)
     hist_map = read_histology_map(opts.histology_map)
-    exprs, labels, messages, mappings = {}, {}, [], []
+    reserved = [t for t in opts.clinical_targets if t.lower() in RESERVED_NAMES]
+    if reserved:
+        raise RadplugInputError(f"--clinical_targets: {', '.join(reserved)} is reserved for radplug's own columns "
+                                f"({', '.join(RESERVED_NAMES)}); rename that clinical column")
+    exprs, labels, messages, mappings, stage_maps = {}, {}, [], [], []
     radiomic_names: list[str] = []
     # training cohorts first: --collapse max_mean/max_variance choose each gene's probe on the (first)
     # training cohort, and every other cohort keeps that probe
@@ -549,6 +645,7 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
                             "from --clinical_targets or add the column"
                         )
                     lab["stage"] = stage
+                    stage_maps.append(_stage_mapping(clin, stage, c.name))
                 else:
                     if target not in clin.columns:
                         raise RadplugInputError(
@@ -557,6 +654,8 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
                             f"{list(clin.columns)[:15]}"
                         )
                     vals = clin[target].astype(str).str.strip()
+                    # a class coded 1 in one cohort and 1.0 in another (a float column) is the same class
+                    vals = vals.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
                     lab[target] = vals.where(~vals.str.lower().isin([s.lower() for s in NA_STRINGS]), None)
                 n_missing = int(lab[target].isna().sum())
                 if n_missing:
@@ -569,6 +668,7 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
                 f"cohort {c.name}: no clinical file; clinical targets are missing for its samples"
             )
         if rad is not None:
+            check_feature_names(list(rad.columns), c.radiomics, opts.clinical_targets)
             rad = rad.loc[ids]
             rvals = to_numeric_matrix(rad, str(c.radiomics), "radiomic feature")
             for col in rvals.columns:
@@ -602,4 +702,7 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
         if mappings
         else pd.DataFrame(columns=["text", "histology", "by", "n", "cohort", "column"])
     )
-    return Ingested(expression, lab_all.reset_index(), features, hist_mapping, messages)
+    label_mapping = pd.concat(
+        [hist_mapping.rename(columns={"histology": "label"}).assign(target="histology"), *stage_maps],
+        ignore_index=True)[LABEL_MAPPING_COLUMNS]
+    return Ingested(expression, lab_all.reset_index(), features, hist_mapping, messages, label_mapping)

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 
 from radplug.binarize import encode_target
-from radplug.final import FinalModel
+from radplug.final import FinalModel, class_note
 from radplug.hookspecs import Interpreter, hookimpl
-from radplug.masking import MaskingEngine, mask_model, score_sets
+from radplug.masking import MaskingEngine, class_columns, mask_model, score_sets
 
 
 def permutation_importance(model: FinalModel, expression: pd.DataFrame, targets: pd.DataFrame,
@@ -19,8 +19,9 @@ def permutation_importance(model: FinalModel, expression: pd.DataFrame, targets:
     correlation is kept and its link to the label is broken), averaged over ``n_repeats``.
 
     Columns: target, family, source, cohort, class, gene_set, auc (mean permuted AUC), ap (mean permuted
-    AP), auc_full (unpermuted), auc_drop (mean), auc_drop_sd, rank (1 = largest drop). Exact and batched
-    for networks (see ``MaskingEngine.permuted_probabilities``).
+    AP), auc_full (unpermuted), auc_drop (mean), auc_drop_sd, rank (1 = largest drop; missing where the
+    drop is undefined), note (why, e.g. a class with no patient in the cohort: its AUCs are NaN). Exact and
+    batched for networks (see ``MaskingEngine.permuted_probabilities``).
     """
     engine = MaskingEngine(model, device=device)
     tgt = targets.set_index("sample_id")
@@ -41,13 +42,15 @@ def permutation_importance(model: FinalModel, expression: pd.DataFrame, targets:
         for r in score_sets(proba, y, model):
             aucs.setdefault(r["class"], []).append(r["auc"])
             aps.setdefault(r["class"], []).append(r["ap"])
+    notes = {label: class_note(y, k, model.classes, cohort) for label, k in class_columns(model)}
     rows = [pd.DataFrame({"target": model.target, "family": model.family, "source": source, "cohort": cohort,
                           "class": c, "gene_set": names, "auc": np.mean(a, axis=0),
                           "ap": np.mean(aps[c], axis=0), "auc_full": base[c],
-                          "auc_drop": base[c] - np.mean(a, axis=0), "auc_drop_sd": np.std(a, axis=0)})
+                          "auc_drop": base[c] - np.mean(a, axis=0), "auc_drop_sd": np.std(a, axis=0),
+                          "note": notes[c]})
             for c, a in aucs.items()]
     out = pd.concat(rows, ignore_index=True)
-    out["rank"] = out.groupby("class")["auc_drop"].rank(ascending=False, method="min").astype(int)
+    out["rank"] = out.groupby("class")["auc_drop"].rank(ascending=False, method="min").astype("Int64")
     return out
 
 

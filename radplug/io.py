@@ -22,6 +22,19 @@ class RadplugInputError(Exception):
     """Bad input: the message names the file, the row or column, and what to do."""
 
 
+def safe_id(name: str) -> str:
+    """A file- and shell-safe id for a target, feature or source name (file names, task tags, job ids):
+    letters, digits, ``.``, ``_`` and ``-`` are kept, anything else becomes ``_``; when anything changed, 6 hex
+    digits of the name's SHA-1 are appended, so that two names never share an id. Safe names are unchanged."""
+    import hashlib
+    import re
+
+    s = re.sub(r"[^A-Za-z0-9._-]", "_", str(name)).strip(".") or "_"
+    if s != name:
+        s = f"{s}-{hashlib.sha1(str(name).encode()).hexdigest()[:6]}"
+    return s
+
+
 def provenance(step: str, **extra: Any) -> dict[str, Any]:
     """Provenance record stored in every Parquet file radplug writes."""
     return {

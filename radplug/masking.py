@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from radplug.final import FinalModel
+from radplug.final import FinalModel, class_note
 
 log = logging.getLogger(__name__)
 
@@ -380,6 +380,7 @@ def mask_model(model: FinalModel, expression: pd.DataFrame, targets: pd.DataFram
         log.info("masked %d %s sets for %s on %s cohort in %.1fs (%.0f sets/s)", len(sets), source,
                  model.target, cohort, t1 - t0, len(sets) / max(t1 - t0, 1e-9))
         scores = score_sets(proba, y, model)
+        notes = {label: class_note(y, k, model.classes, cohort) for label, k in class_columns(model)}
         sig = None
         if cohort in null_cohorts:
             drawn_sizes: dict[int, list[np.ndarray]] = {}
@@ -413,7 +414,7 @@ def mask_model(model: FinalModel, expression: pd.DataFrame, targets: pd.DataFram
                 "auc_full": full[sc["class"]],
                 "n_genes": cov.loc[names, "n_genes"].to_numpy(), "n_present": sizes,
                 "coverage": cov.loc[names, "coverage"].to_numpy(), "null_bin": bin_of_set,
-                "null_size": size_of_bin[bin_of_set], "n_patients": len(ids)})
+                "null_size": size_of_bin[bin_of_set], "n_patients": len(ids), "note": notes[sc["class"]]})
             if sig is not None:
                 part["p_value"] = sig.p_value[:, c]
                 part["n_random"] = sig.n_random[:, c]
@@ -506,7 +507,7 @@ def significance(real: pd.DataFrame, null: pd.DataFrame | None = None, fdr_scope
     if "p_value" not in out:
         out["p_value"] = np.nan
     out["saturated"] = False
-    out["note"] = ""
+    out["note"] = out["note"].fillna("").astype(str) if "note" in out else ""
     out["rank"] = out.groupby(keys, sort=False)["auc"].rank(ascending=False, method="min").astype("Int64")
     for idx in out.groupby(keys, sort=False).indices.values():
         sat, why = saturation(out.iloc[idx])

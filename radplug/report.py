@@ -256,10 +256,9 @@ def build_report(results: str | Path, outdir: str | Path | None = None) -> Path:
     params = json.loads(params_path.read_text()) if params_path.exists() else {}
     versions_path = results / "pipeline_info" / "software_versions.yml"
     versions = versions_path.read_text() if versions_path.exists() else f"radplug: {__version__}"
-    # the latest run's trace (a resumed run writes a new one; the oldest would show the first attempt)
-    traces = sorted((results / "pipeline_info").glob("execution_trace*.txt"), key=lambda p: p.stat().st_mtime) \
+    traces = sorted((results / "pipeline_info").glob("execution_trace*.txt")) \
         if (results / "pipeline_info").exists() else []
-    trace_path = traces[-1] if traces else None
+    trace_path = traces[-1] if traces else None      # the newest: this run's (names carry the launch time)
 
     sections: list[tuple[str, str, str]] = []   # (id, title, html)
 
@@ -295,6 +294,19 @@ def build_report(results: str | Path, outdir: str | Path | None = None) -> Path:
     if validation is not None and len(validation):
         parts.append("<h3>Input checks</h3>" + _table_html(validation, "tbl-validation"))
     parts.extend(_extraction_html(results, tables_dir))
+    label_map_path = results / "data" / "label_mapping.csv"
+    if label_map_path.exists():
+        lm = pd.read_csv(label_map_path, dtype={"label": object}, keep_default_na=False)
+        lm["label"] = lm["label"].replace("", "missing")
+        odd = lm[lm["label"].isin(["other", "missing"])]
+        if len(odd):
+            odd.to_csv(tables_dir / "labels_other_or_missing.csv", index=False)
+            parts.append("<h3 id=labels-other-missing>Label texts mapped to other or missing</h3><p class=warn>"
+                         "Check these: each clinical text below became the class <code>other</code> or was left "
+                         "missing (those samples are left out of that target). Map a text with "
+                         "<code>--histology_map</code> if it is wrong.</p>"
+                         + _table_html(odd[["target", "cohort", "column", "text", "label", "by", "n"]],
+                                       "tbl-labels-odd"))
     if params:
         prm = pd.DataFrame([{"parameter": k, "value": json.dumps(v) if not isinstance(v, str) else v}
                             for k, v in sorted(params.items())])
@@ -338,6 +350,13 @@ def build_report(results: str | Path, outdir: str | Path | None = None) -> Path:
         parts.append(_fig_test(metrics, figs))
         metrics.to_csv(tables_dir / "test_metrics.csv", index=False)
         parts.append("<h3>Test cohort performance</h3>" + _table_html(metrics, "tbl-test", interactive=True))
+        undefined = _undefined_metrics(metrics)
+        if len(undefined):
+            undefined.to_csv(tables_dir / "undefined_metrics.csv", index=False)
+            parts.append("<h3 id=undefined-metrics>Metrics that cannot be estimated</h3><p class=warn>These "
+                         "AUC/AP values are left empty (NaN), never given a number or a confidence interval, "
+                         "and the masking and permutation tables carry the same reason in their "
+                         "<code>note</code> column.</p>" + _table_html(undefined, "tbl-undefined"))
     sections.append(("models", "Model comparison and test performance", "\n".join(parts)))
 
     # --- masking
@@ -387,7 +406,7 @@ def build_report(results: str | Path, outdir: str | Path | None = None) -> Path:
             modules.to_csv(tables_dir / "module_comparison.csv", index=False)
             parts.append("<h3>Comparison with published modules</h3>" + _table_html(modules, "tbl-modules"))
         cols = [c for c in ["source", "target", "class", "cohort", "gene_set", "auc", "ap", "rank", "n_present",
-                            "coverage", "p_value", "q_value", "call"] if c in mask]
+                            "coverage", "p_value", "q_value", "call", "note"] if c in mask]
         parts.append("<h3>All masking results</h3><p>Click a column header to sort; type to filter.</p>"
                      + _table_html(mask[cols], "tbl-masking-all", max_rows=5000, interactive=True))
     else:
@@ -411,6 +430,14 @@ def _chance_sentence(row: pd.Series) -> str:
             "q-value below 0.05.")
 
 
+def _undefined_metrics(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the test metrics whose AUC cannot be estimated, with the reason (EVALUATE's ``note``)."""
+    if "note" not in metrics.columns:
+        return pd.DataFrame(columns=["target", "class", "averaging", "n", "n_pos", "note"])
+    bad = metrics[metrics["note"].fillna("").astype(str) != ""]
+    return bad[["target", "class", "averaging", "n", "n_pos", "note"]].reset_index(drop=True)
+
+
 def _intro(metrics: pd.DataFrame | None, mask: pd.DataFrame | None, chance: pd.DataFrame | None = None) -> str:
     lines = []
     if metrics is not None and len(metrics):
@@ -419,6 +446,11 @@ def _intro(metrics: pd.DataFrame | None, mask: pd.DataFrame | None, chance: pd.D
         lines.append(f"{len(good)} of {len(m)} targets reach a test AUC of at least 0.70"
                      + (": " + ", ".join(f"{t} ({a:.2f})" for t, a in zip(good.target, good.auc, strict=True))
                         if len(good) else "."))
+        undefined = _undefined_metrics(metrics)
+        if len(undefined):
+            lines.append(f"{len(undefined)} metric row(s) cannot be estimated on the test cohort and are left "
+                         "empty: " + "; ".join(f"{r.target} / {r['class']}: {r.note}"
+                                               for _, r in undefined.iterrows()) + ".")
     if chance is not None and len(chance):
         lines.append(_chance_sentence(chance.iloc[0]))
     if mask is not None and len(mask):
@@ -437,7 +469,7 @@ _PAGE = """<!DOCTYPE html>
 body {{ font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1200px;
        color: #222; padding: 0 1em; }}
 h1 {{ border-bottom: 2px solid #1b7837; }} h2 {{ margin-top: 2em; border-bottom: 1px solid #ccc; }}
-nav {{ margin-bottom: 1em; }} .lead {{ font-size: 1.1em; }}
+nav {{ margin-bottom: 1em; }} .lead {{ font-size: 1.1em; }} .warn {{ color: #8c510a; }}
 img.fig {{ max-width: 100%; display: block; margin: 1em 0; }}
 table.tbl {{ border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0 1.5em; }}
 table.tbl th, table.tbl td {{ border: 1px solid #ddd; padding: 3px 6px; text-align: left; }}

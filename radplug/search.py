@@ -19,6 +19,7 @@ import pandas as pd
 
 from radplug.binarize import encode_target
 from radplug.cv import cv_splits, make_pipeline
+from radplug.io import safe_id
 from radplug.metrics import task_scores
 from radplug.plugins import get_family
 
@@ -69,7 +70,7 @@ def plan_jobs(tasks: pd.DataFrame, families: list[str], preset: str, chunk_size:
                 rows.append({"unit": unit, "family": fam_name, "preset": preset, "chunk": c,
                              "n_chunks": n_chunks})
     jobs = pd.DataFrame(rows)
-    jobs.insert(0, "job_id", [f"{r.family}__{r.unit.replace(':', '-')}__c{r.chunk}"
+    jobs.insert(0, "job_id", [f"{safe_id(r.family)}__{safe_id(r.unit.replace(':', '-', 1))}__c{r.chunk}"
                               for r in jobs.itertuples()])
     return jobs
 

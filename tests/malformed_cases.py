@@ -32,6 +32,8 @@ class Cohort:
     sheet: list[str]  # samplesheet lines (header first)
     files: dict[str, bytes] = field(default_factory=dict)  # extra files to write verbatim
     expr_format: str = "csv"  # csv (samples as rows) or tsv_genes_rows
+    renames: dict[str, str] = field(default_factory=dict)  # written file -> its final name (relative path)
+    sheet_bytes: Callable[[str], bytes] | None = None  # the samplesheet's text -> the bytes written
 
     def expr_rows(self, name: str) -> list[list[str]]:
         ids = self.train_ids if name == "train" else self.test_ids
@@ -84,8 +86,12 @@ def write_cohort(c: Cohort, folder: Path) -> Path:
         (folder / f"{name}_clin.csv").write_text(_csv(c.clinical[name]))
     for fname, data in c.files.items():
         (folder / fname).write_bytes(data)
+    for old, new in c.renames.items():
+        (folder / new).parent.mkdir(parents=True, exist_ok=True)
+        (folder / old).rename(folder / new)
     sheet = folder / "samplesheet.csv"
-    sheet.write_text("\n".join(c.sheet) + "\n")
+    text = "\n".join(c.sheet) + "\n"
+    sheet.write_bytes(c.sheet_bytes(text) if c.sheet_bytes else text.encode())
     return sheet
 
 
@@ -94,9 +100,11 @@ class Case:
     name: str
     edit: Callable[[Cohort], None]
     message: str  # regex the output must contain
-    step: str = "ingest"  # ingest: fails in INGEST; validate: INGEST passes, VALIDATE fails/warns
+    step: str = "ingest"  # ingest: fails in INGEST; validate: INGEST passes, VALIDATE fails/warns;
+    # preflight: INGEST passes, PREFLIGHT (parameters, gene sets, targets; before any training) fails/warns
     exit_code: int = 2  # 0: the input is accepted with the warning in `message`
     args: tuple[str, ...] = ()  # extra `radplug ingest` arguments
+    preflight_args: tuple[str, ...] = ()  # extra `radplug preflight` arguments (step "preflight")
 
 
 # --------------------------------------------------------------------------- edits
@@ -274,6 +282,32 @@ CASES: list[Case] = [
     Case(
         "sheet_header_only", lambda c: c.sheet.__delitem__(slice(1, None)), r"has a header but no data rows"
     ),
+    Case(
+        "sheet_duplicate_column",
+        _all(lambda c: c.sheet.__setitem__(0, HEADER + ",clinical"),
+             lambda c: c.sheet.__setitem__(1, c.sheet[1] + ",test_clin.csv"),
+             lambda c: c.sheet.__setitem__(2, c.sheet[2] + ",test_clin.csv")),
+        r"samplesheet column\(s\) clinical appear more than once in the header; keep one of each",
+    ),
+    Case(
+        "sheet_duplicate_column_case",
+        lambda c: c.sheet.__setitem__(0, HEADER.replace("radiomics", "Clinical")),
+        r"samplesheet column\(s\) clinical appear more than once",
+    ),
+    Case(
+        "sheet_semicolon_delimiter",
+        lambda c: c.__setattr__("sheet", [line.replace(",", ";") for line in c.sheet]),
+        r"samplesheet\.csv: needs a header row and at least two CSV columns; found 1 column\(s\) \(is the "
+        r"delimiter right\?\)",
+    ),
+    Case(
+        "sheet_unbalanced_quote",
+        _sheet(1, 2, '"train_expr.csv'),
+        r"samplesheet\.csv: not a readable CSV file",
+    ),
+    Case("sheet_role_padded_case", _sheet(1, 1, "Train"), r"row 2, column 'role': role must be 'train' or 'test'"),
+    Case("sheet_path_is_folder", _sheet(1, 3, "."), r"row 2, column 'radiomics': radiomics must be"),
+    Case("sheet_missing_file_in_subfolder", _sheet(2, 4, "sub/none.csv"), r"sub/none\.csv: file not found"),
     # ---- unreadable or empty files
     Case("expression_file_missing", _sheet(1, 2, "nope.csv"), r"nope\.csv: file not found"),
     Case("expression_file_empty", _file("empty.csv", b"", 2), r"empty\.csv: file is empty"),
@@ -426,6 +460,290 @@ CASES: list[Case] = [
         exit_code=0,
     ),
 ]
+
+# ---- samplesheet dialect: sheets that `radplug ingest` and the pipeline (its SAMPLESHEET step runs the same
+# parser) must both accept, with the same tables as the clean sheet
+def _sheet_cells(f: Callable[[list[str]], list[str]]) -> Callable[[Cohort], None]:
+    def g(c: Cohort) -> None:
+        c.sheet = [",".join(f(line.split(","))) for line in c.sheet]
+
+    return g
+
+
+def _rename(old: str, new: str) -> Callable[[Cohort], None]:
+    """Give a cohort file another name (or folder) and point the sheet at it, CSV-quoted when needed."""
+
+    def g(c: Cohort) -> None:
+        c.renames[old] = new
+        cell = f'"{new.replace(chr(34), chr(34) * 2)}"' if any(ch in new for ch in ',"') else new
+        c.sheet = [line.replace(old, cell) for line in c.sheet]
+
+    return g
+
+
+def _absolute_paths(c: Cohort) -> None:
+    c.sheet = [c.sheet[0]] + [",".join(v if not v.endswith(".csv") else "@ABS@/" + v for v in line.split(","))
+                              for line in c.sheet[1:]]
+
+
+SHEET_ACCEPTED: dict[str, Callable[[Cohort], None]] = {
+    "sheet_tab_delimited": lambda c: c.__setattr__("sheet", [line.replace(",", "\t") for line in c.sheet]),
+    "sheet_header_spaces_and_case": lambda c: c.sheet.__setitem__(
+        0, " Cohort , ROLE ,Expression , radiomics,clinical "),
+    "sheet_values_padded": _sheet_cells(lambda cells: [f"  {v} " for v in cells]),
+    "sheet_all_quoted": _sheet_cells(lambda cells: [f'"{v}"' for v in cells]),
+    "sheet_utf8_bom": lambda c: c.__setattr__("sheet_bytes", lambda t: b"\xef\xbb\xbf" + t.encode()),
+    "sheet_crlf": lambda c: c.__setattr__("sheet_bytes", lambda t: t.replace("\n", "\r\n").encode()),
+    "sheet_bom_crlf_tab": _all(
+        lambda c: c.__setattr__("sheet", [line.replace(",", "\t") for line in c.sheet]),
+        lambda c: c.__setattr__("sheet_bytes", lambda t: b"\xef\xbb\xbf" + t.replace("\n", "\r\n").encode()),
+    ),
+    "sheet_latin1": _all(_rename("train_clin.csv", "clin_\u00e9t\u00e9.csv"),
+                         lambda c: c.__setattr__("sheet_bytes", lambda t: t.encode("latin-1"))),
+    "sheet_quoted_path_with_comma": _rename("train_expr.csv", "train, expr.csv"),
+    "sheet_path_with_space_and_quote": _rename("train_rad.csv", "train \"rad\" file.csv"),
+    "sheet_path_with_apostrophe": _rename("test_clin.csv", "test_clin_o'brien.csv"),
+    "sheet_unicode_path": _rename("test_expr.csv", "données/tëst_éxpr.csv"),
+    "sheet_subfolder_path": _rename("test_rad.csv", "sub/dir/test_rad.csv"),
+    "sheet_blank_lines": lambda c: c.sheet.extend(["", ""]),
+    "sheet_empty_annotation_column": _sheet_cells(lambda cells: [*cells, "annotation" if cells[0] == "cohort" else ""]),
+    "sheet_absolute_paths": _absolute_paths,
+}
+
+
+# ---- names: any text is allowed as a feature name (file-safe ids, quoted commands), except these
+def _rad_header(name: str, col: int = 1) -> Callable[[Cohort], None]:
+    def g(c: Cohort) -> None:
+        for cohort in ("train", "test"):
+            c.radiomics[cohort][0][col] = name
+
+    return g
+
+
+NAME_CASES: list[Case] = [
+    Case("feature_name_duplicate", _rad_header("GLCM_contrast", 1),
+         r"train_rad\.csv: radiomic feature 'GLCM_contrast' is given twice; each feature needs its own name"),
+    Case("feature_name_duplicate_case", _rad_header("glcm_CONTRAST", 1),
+         r"radiomic feature 'GLCM_contrast' and 'glcm_CONTRAST' differ only in case"),
+    Case("feature_name_duplicate_after_trim", _rad_header(" GLCM_contrast ", 1),
+         r"radiomic feature 'GLCM_contrast' is given twice"),
+    Case("feature_name_reserved", _rad_header("cohort", 1),
+         r"radiomic feature name\(s\) cohort are reserved for radplug's own columns"),
+    Case("feature_name_is_clinical_target", _rad_header("stage", 1),
+         r"radiomic feature name\(s\) stage are also clinical target names"),
+    Case("feature_name_empty", _rad_header("  ", 1), r"a radiomic feature column has an empty name"),
+    Case("clinical_target_reserved", lambda c: None, r"--clinical_targets: cohort is reserved",
+         args=("--clinical-targets", "histology,cohort")),
+]
+CASES += NAME_CASES
+
+
+# ---- PREFLIGHT: parameters, gene-set files and targets, checked after INGEST and before anything is trained
+# or published. Every case runs `radplug preflight` with PREFLIGHT_ARGS (a valid GMT of the base cohort's
+# genes as `custom`) plus its own arguments; a later argument replaces an earlier one.
+GOOD_GMT = "".join(f"SET{k}\tx\t" + "\t".join(f"GENE{i}" for i in range(k * 8 + 1, k * 8 + 9)) + "\n"
+                   for k in range(4)).encode()
+PREFLIGHT_ARGS = ("--models", "enet", "--cv-folds", "3", "--genesets", "custom=sets.gmt")
+
+
+def _gmt(data: bytes, name: str = "sets.gmt") -> Callable[[Cohort], None]:
+    return lambda c: c.files.__setitem__(name, data)
+
+
+def _good_gmt(c: Cohort) -> None:
+    c.files["sets.gmt"] = GOOD_GMT
+
+
+def _age_target(c: Cohort) -> None:
+    rng = np.random.default_rng(5)
+    for name in ("train", "test"):
+        rows = c.clinical[name]
+        rows[0].append("age")
+        for r in rows[1:]:
+            r.append(f"{rng.uniform(40, 85):.1f}")
+
+
+def _one_patient_class(c: Cohort) -> None:
+    stages = ["IA", "IIB", "IIIA"]
+    for i, r in enumerate(c.clinical["train"][1:]):
+        r[2] = stages[i % 2]
+    c.clinical["train"][5][2] = "IIIA"
+
+
+def _no_test_class(c: Cohort) -> None:
+    for r in c.clinical["test"][1:]:
+        if r[1].startswith("Large"):
+            r[1] = "Adenocarcinoma, NOS"
+
+
+def _test_other_genes_partly(n: int) -> Callable[[Cohort], None]:
+    """The test cohort's expression file with its first ``n`` genes renamed (ids the training cohort lacks)."""
+
+    def g(c: Cohort) -> None:
+        rows = c.expr_rows("test")
+        rows[0] = [rows[0][0]] + [f"ENSG{i:011d}" if i < n else gname for i, gname in enumerate(rows[0][1:])]
+        c.files["test_expr.csv"] = _csv(rows).encode()
+
+    return g
+
+
+_test_other_genes = _test_other_genes_partly(N_GENES)
+
+
+def _test_copy_of_train(c: Cohort) -> None:
+    c.expr["test"] = c.expr["train"][:N_TEST].copy()
+
+
+def _one_test_sample(c: Cohort) -> None:
+    c.test_ids = c.test_ids[:1]
+    c.expr["test"] = c.expr["test"][:1]
+    c.radiomics["test"] = c.radiomics["test"][:2]
+    c.clinical["test"] = c.clinical["test"][:2]
+
+
+def pf(name: str, edit: Callable[[Cohort], None] | None, message: str, *args: str, exit_code: int = 2,
+       ingest_args: tuple[str, ...] = ()) -> Case:
+    """A PREFLIGHT case: the base cohort with a valid GMT, then ``edit``; ``args`` for `radplug preflight`."""
+    return Case(name, _all(_good_gmt, edit) if edit else _good_gmt, message, step="preflight",
+                exit_code=exit_code, args=ingest_args, preflight_args=args)
+
+
+PREFLIGHT_CASES: list[Case] = [
+    pf("pf_models_stray_comma", None, r"--models ',': an empty name \(a stray comma\?\)[\s\S]*names no model "
+       r"family: nothing would be trained", "--models", ","),
+    pf("pf_models_trailing_comma", None, r"--models 'enet,': an empty name", "--models", "enet,"),
+    pf("pf_models_duplicate", None, r"--models 'enet,enet' lists enet more than once; give each name once",
+       "--models", "enet,enet"),
+    pf("pf_models_unknown", None, r"unknown model family 'xgboost'\. Available: .*enet", "--models", "enet,xgboost"),
+    pf("pf_grid_unknown", None, r"model family 'enet' has no grid preset 'huge'", "--grid", "huge"),
+    pf("pf_interpreters_unknown", None, r"--interpreters: unknown interpreter 'shap'; available: masking, "
+       r"permutation", "--interpreters", "masking,shap"),
+    pf("pf_interpreters_empty_token", None, r"--interpreters 'masking,,permutation': an empty name",
+       "--interpreters", "masking,,permutation"),
+    pf("pf_seed_negative", None, r"--seed -1: must be an integer from 0 to 4294967295", "--seed", "-1"),
+    pf("pf_seed_too_large", None, r"--seed 4294967296: must be an integer from 0", "--seed", "4294967296"),
+    pf("pf_cv_folds_one", None, r"--cv_folds 1: cross-validation needs at least 2 folds", "--cv-folds", "1"),
+    pf("pf_cv_folds_too_many", None, r"--cv_folds 1000 exceeds the labelled training patients of 5 target\(s\) "
+       r"\(e\.g\. 'histology' \(30\)[\s\S]*use at most 30", "--cv-folds", "1000"),
+    pf("pf_n_boot_negative", None, r"--n_boot -5: must be 0", "--n-boot", "-5"),
+    pf("pf_mask_n_random_negative", None, r"--mask_n_random -1: must be 0 \(no p-values\) or more",
+       "--mask-n-random", "-1"),
+    pf("pf_set_sizes_inverted", None, r"--max_set_size 3 is below --min_set_size 5: no gene set could pass",
+       "--max-set-size", "3"),
+    pf("pf_min_minority_out_of_range", None, r"--min_minority 0\.7: must be from 0 to below 0\.5",
+       "--min-minority", "0.7"),
+    pf("pf_several_problems_at_once", None, r"preflight: 3 problem\(s\) found before any training",
+       "--models", "enet,enet", "--seed", "-1", "--cv-folds", "1"),
+    # gene-set files
+    pf("pf_geneset_no_gene_matches", _gmt(b"S1\tx\tFOO\tBAR\tBAZ\tQUX\tQUUX\n"),
+       r"gene-set source custom \([^)]*sets\.gmt\): none of its 1 gene set\(s\) has at least --min_set_size 5 genes"
+       r"[\s\S]*0 of its 5 genes are measured \(set genes e\.g\. FOO, BAR, BAZ; expression genes e\.g\. GENE1"),
+    pf("pf_geneset_ensembl_ids", _gmt(b"S1\tx\t" + b"\t".join(b"ENSG%011d" % i for i in range(8)) + b"\n"),
+       r"0 of its 8 genes are measured \(set genes e\.g\. ENSG00000000000[\s\S]*same identifiers"),
+    pf("pf_geneset_sets_too_small", _gmt(b"S1\tx\tGENE1\tGENE2\tGENE3\n"),
+       r"none of its 1 gene set\(s\) has at least --min_set_size 5 genes"),
+    pf("pf_geneset_file_missing", None, r"gene-set source custom \(nope\.gmt\): nope\.gmt: gene-set file not found",
+       "--genesets", "custom=nope.gmt"),
+    pf("pf_geneset_unknown_source", None, r"unknown gene-set source 'kegg'\. Available: .*custom",
+       "--genesets", "kegg=sets.gmt"),
+    pf("pf_geneset_two_field_line", _gmt(b"S1\tGENE1\n"), r"sets\.gmt, line 1: a GMT line needs "
+       r"name<TAB>description<TAB>genes"),
+    pf("pf_geneset_second_source_bad", _gmt(b"S1\tx\tFOO\tBAR\tBAZ\tQUX\tQUUX\n", "bad.gmt"),
+       r"gene-set source custom \([^)]*bad\.gmt\): none of its 1 gene set", "--genesets", "custom=sets.gmt",
+       "custom=bad.gmt"),
+    pf("pf_geneset_low_coverage", _gmt(GOOD_GMT + b"S9\tx\t" + b"\t".join(b"X%d" % i for i in range(200)) + b"\n"),
+       r"gene-set source custom \([^)]*sets\.gmt\): only 32 of its 232 genes \(14%\) are measured; 4 of 5 sets kept",
+       exit_code=0),
+    # gene-set readers (the expression readers' error quality)
+    pf("pf_geneset_empty_file", _gmt(b""), r"sets\.gmt: gene-set file is empty"),
+    pf("pf_geneset_only_comments", _gmt(b"# sets\n\n"), r"sets\.gmt: no gene sets found"),
+    pf("pf_geneset_truncated_gz", _gmt(gzip.compress(GOOD_GMT * 20)[:60], "sets.gmt.gz"),
+       r"sets\.gmt\.gz: a corrupt or truncated gzip file", "--genesets", "custom=sets.gmt.gz"),
+    pf("pf_geneset_binary", _gmt(b"\x00\x01PK\x03\x04" * 50, "sets.gmt"), r"looks like a binary file"),
+    pf("pf_geneset_set_without_genes", _gmt(GOOD_GMT + b"EMPTY\tx\t\t\n"),
+       r"sets\.gmt, line 5: gene set 'EMPTY' lists no genes"),
+    pf("pf_geneset_empty_name", _gmt(GOOD_GMT + b"\tx\tGENE1\tGENE2\n"), r"sets\.gmt, line 5: empty gene-set name"),
+    pf("pf_geneset_empty_gene_list_txt", _gmt(b"\n\n", "list.txt"), r"list\.txt: gene-set file is empty",
+       "--genesets", "custom=list.txt"),
+    pf("pf_geneset_table_wrong_columns", _gmt(b"name,symbol_id\nS1,GENE1\n", "sets.csv"),
+       r"sets\.csv: a gene-set table needs columns 'set' \(or gene_set\) and 'gene'", "--genesets",
+       "custom=sets.csv"),
+    pf("pf_geneset_duplicate_name_same_genes", _gmt(GOOD_GMT + GOOD_GMT.split(b"\n")[0] + b"\n"),
+       r"1 gene set\(s\) given twice with the same genes, kept once: SET0 \(lines 1, 5\)", exit_code=0),
+    pf("pf_geneset_duplicate_name_other_genes", _gmt(GOOD_GMT + b"SET0\tx\t" + b"\t".join(
+        b"GENE%d" % i for i in range(30, 38)) + b"\n"),
+       r"1 gene-set name\(s\) repeated with different genes; the later ones renamed: SET0 -> SET0__2 \(line 5\)",
+       exit_code=0),
+    pf("pf_geneset_no_description_column", _gmt(GOOD_GMT.replace(b"\tx\t", b"\t")),
+       r"sets\.gmt: column 2 holds genes, not descriptions \(e\.g\. 'GENE1' on line 1\)", exit_code=0),
+    pf("pf_geneset_gz_bom_crlf", _gmt(gzip.compress(b"\xef\xbb\xbf" + GOOD_GMT.replace(b"\n", b"\r\n")),
+                                      "sets.gmt.gz"),
+       r"preflight passed: 5 target\(s\), 1 gene-set source", "--genesets", "custom=sets.gmt.gz", exit_code=0),
+    # degenerate cohorts
+    pf("pf_test_cohort_no_shared_genes", _test_other_genes, r"test cohort c2 shares 0 of the 40 training genes "
+       r"\(less than 50%\)[\s\S]*same gene identifiers"),
+    pf("pf_test_cohort_half_genes", _test_other_genes_partly(25), r"test cohort c2 shares 15 of the 40 training genes"),
+    pf("pf_test_cohort_copy_of_train", _test_copy_of_train, r"15 patient\(s\) have identical expression profiles in "
+       r"two cohorts \(e\.g\. T01 \(c1\) = V01 \(c2\)\)"),
+    pf("pf_one_test_sample", _one_test_sample, r"target 'histology': the test cohort has 1 labelled patient\(s\) and "
+       r"1 class\(es\): no test AUC can be estimated", exit_code=0),
+    # targets
+    pf("pf_continuous_target", _age_target, r"clinical target 'age' looks continuous \(\d+ distinct numbers in 30 "
+       r"training samples, [\d.]+ to [\d.]+\); radplug predicts classes", ingest_args=("--clinical-targets",
+                                                                                        "histology,age")),
+    pf("pf_single_class_target", _single_class, r"clinical target 'histology' has 1 class\(es\) in the training "
+       r"cohort \(ADC\)"),
+    pf("pf_class_with_one_patient", _one_patient_class, r"target 'stage': training class\(es\) 'III' have a single "
+       r"patient; cross-validation needs two or more per class"),
+    pf("pf_cv_folds_reduced", None, r"target 'stage': its smallest training class 'III' has 7 patients: "
+       r"cross-validation uses 7 folds for it instead of --cv_folds 10", "--cv-folds", "10", exit_code=0),
+    pf("pf_class_absent_from_test", _no_test_class, r"target 'histology': class\(es\) other have no test patient: "
+       r"their test metrics will be NaN", exit_code=0),
+]
+CASES += PREFLIGHT_CASES
+
+
+# ---- clinical label texts that must map exactly as the clean texts do: (edit of the variant, edit of the
+# clean cohort, `radplug ingest` arguments). Each is compared table by table with the clean cohort.
+def _clin_text(mapping: dict[str, str], column: int) -> Callable[[Cohort], None]:
+    def g(c: Cohort) -> None:
+        for name in ("train", "test"):
+            for r in c.clinical[name][1:]:
+                r[column] = mapping.get(r[column], r[column])
+
+    return g
+
+
+def _binary_column(float_in_test: bool) -> Callable[[Cohort], None]:
+    def g(c: Cohort) -> None:
+        for name in ("train", "test"):
+            c.clinical[name][0].append("egfr")
+            for i, r in enumerate(c.clinical[name][1:]):
+                v = i % 2
+                r.append(f"{v}.0" if float_in_test and name == "test" else str(v))
+
+    return g
+
+
+LABELS_ACCEPTED: dict[str, tuple[Callable[[Cohort], None], Callable[[Cohort], None] | None, tuple[str, ...]]] = {
+    "labels_tcga_project_codes": (_clin_text({"Adenocarcinoma, NOS": "LUAD",
+                                              "Squamous Cell Carcinoma, NOS": "TCGA-LUSC"}, 1), None, ()),
+    "labels_sqcc_adca_abbreviations": (_clin_text({"Adenocarcinoma, NOS": "ADCA",
+                                                   "Squamous Cell Carcinoma, NOS": "SqCC"}, 1), None, ()),
+    "labels_french_german_spanish": (_clin_text({"Adenocarcinoma, NOS": "Adénocarcinome",
+                                                 "Squamous Cell Carcinoma, NOS": "Plattenepithelkarzinom",
+                                                 "Large cell carcinoma": "Carcinoma de células grandes"}, 1),
+                                     None, ()),
+    "labels_stage_tnm_in_parentheses": (_clin_text({"IA": "Stage IA (T1aN0M0)", "IIIA": "Stage IIIA (T1N2M0)",
+                                                    "IIB": "(T3N0M0)"}, 2), None, ()),
+    "labels_stage_unicode_numerals": (_clin_text({"IA": "Ⅰa", "IIB": "Stage Ⅱb", "IIIA": "Ⅲ", "Stage II": "Ⅱ"}, 2),
+                                      None, ()),
+    "labels_stage_numeric_codes": (_clin_text({"IA": "1.0", "IIB": "2.0", "IIIA": "3.0", "Stage II": "2"}, 2),
+                                   None, ()),
+    "labels_binary_target_int_vs_float": (_binary_column(True), _binary_column(False),
+                                          ("--clinical-targets", "histology,stage,egfr")),
+}
+
 
 # Cases that also run through real `nextflow run main.nf --input ...` (one per failing step, plus the
 # samplesheet check).

@@ -148,3 +148,58 @@ def test_msigdb_release_names():
     assert resolve_msigdb("hallmark", "/data/h.gmt") == "/data/h.gmt"
     with pytest.raises(RadplugInputError, match="not an MSigDB release"):
         msigdb_file("hallmark", "latest")
+
+
+# --------------------------------------------------------------------------- GMT dialects (issue 13)
+def _gmt_table(tmp_path, name: str, data: bytes):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return read_gene_sets(str(path)).sort_values(["gene_set", "gene"]).reset_index(drop=True)
+
+
+CLEAN_GMT = b"".join(b"SET%d\thttp://example.org/%d\t" % (k, k)
+                     + b"\t".join(b"GENE%d" % i for i in range(k * 8 + 1, k * 8 + 9)) + b"\n" for k in range(4))
+
+
+@pytest.mark.parametrize("variant", ["no_description", "na_description", "gz_bom_crlf", "spaces_in_description"])
+def test_gmt_dialects_give_the_clean_table(tmp_path, variant) -> None:
+    """Accepted GMT variants read to exactly the table of the clean file (no gene lost or invented)."""
+    import gzip
+
+    clean = _gmt_table(tmp_path, "clean.gmt", CLEAN_GMT)
+    lines = CLEAN_GMT.decode().splitlines()
+    if variant == "no_description":
+        data = "".join("\t".join([p[0], *p[2:]]) + "\n" for p in (ln.split("\t") for ln in lines)).encode()
+    elif variant == "na_description":
+        data = "".join("\t".join([p[0], "na", *p[2:]]) + "\n" for p in (ln.split("\t") for ln in lines)).encode()
+    elif variant == "spaces_in_description":
+        data = "".join("\t".join([p[0], "> genes up in X", *p[2:]]) + "\n"
+                       for p in (ln.split("\t") for ln in lines)).encode()
+    else:
+        data = gzip.compress(b"\xef\xbb\xbf" + CLEAN_GMT.replace(b"\n", b"\r\n"))
+    name = "sets.gmt.gz" if variant == "gz_bom_crlf" else "sets.gmt"
+    pd.testing.assert_frame_equal(_gmt_table(tmp_path, name, data), clean)
+
+
+def test_gmt_duplicate_names(tmp_path, caplog) -> None:
+    first = CLEAN_GMT.split(b"\n")[0] + b"\n"
+    other = b"SET0\tx\tGENE30\tGENE31\tGENE32\n"
+    tab = _gmt_table(tmp_path, "d.gmt", CLEAN_GMT + first + other)
+    assert sorted(tab["gene_set"].unique()) == ["SET0", "SET0__2", "SET1", "SET2", "SET3"]
+    assert sorted(tab.loc[tab["gene_set"] == "SET0", "gene"]) == sorted(f"GENE{i}" for i in range(1, 9))
+    assert sorted(tab.loc[tab["gene_set"] == "SET0__2", "gene"]) == ["GENE30", "GENE31", "GENE32"]
+    assert "renamed: SET0 -> SET0__2 (line 6)" in caplog.text and "kept once: SET0 (lines 1, 5)" in caplog.text
+
+
+@pytest.mark.parametrize("file", ["h.all.v7.0.symbols.gmt", "c2.cp.reactome.v6.2.symbols.gmt",
+                                  "c5.go.bp.v2023.2.Hs.symbols.gmt"])
+def test_real_msigdb_description_column_detected(file, caplog) -> None:
+    """MSigDB column 2 (URL or text) is read as a description: every gene of every line, and no set lost."""
+    path = SHARED_DATA / "msigdb" / file
+    if not path.exists():
+        pytest.skip("shared MSigDB files not present")
+    tab = read_gene_sets(str(path))
+    lines = [ln.split("\t") for ln in path.read_text().splitlines() if ln.strip()]
+    assert tab["gene_set"].nunique() == len({p[0] for p in lines})
+    assert len(tab) == sum(len({g.strip() for g in p[2:] if g.strip()}) for p in lines)
+    assert "column 2 holds genes" not in caplog.text

@@ -12,8 +12,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_nextflow
-from malformed_cases import CASES, PIPELINE_CASES, base_cohort, case, write_cohort
+from conftest import REPO, read_trace, run_nextflow
+from malformed_cases import (
+    CASES,
+    LABELS_ACCEPTED,
+    PIPELINE_CASES,
+    PREFLIGHT_ARGS,
+    SHEET_ACCEPTED,
+    base_cohort,
+    case,
+    write_cohort,
+)
 
 
 def _env() -> dict[str, str]:
@@ -33,6 +42,27 @@ VALIDATE_ARGS = [
     "--outdir",
     "val",
 ]
+PREFLIGHT_INPUTS = ["--expression", "ing/raw_expression.parquet", "--labels", "ing/raw_labels.parquet",
+                    "--features", "ing/raw_features.parquet", "--outdir", "pf"]
+
+
+def _merge_args(base: tuple[str, ...], extra: tuple[str, ...]) -> list[str]:
+    """``base`` options with those ``extra`` gives again replaced (an option's values run to the next --x)."""
+    def parse(args: tuple[str, ...]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        key = None
+        for a in args:
+            if a.startswith("--") and not a[2:3].isdigit():
+                key = a
+                out[key] = []
+            else:
+                out[key].append(a)
+        return out
+
+    merged = {**parse(base), **parse(extra)}
+    return [x for k, v in merged.items() for x in (k, *v)]
+
+
 # a representative subset also runs as real processes (bin/radplug-ingest, bin/radplug-validate)
 SUBPROCESS_CASES = (
     "sheet_bad_role",
@@ -82,6 +112,15 @@ def _check_case(c, folder: Path, run) -> None:
     c.edit(cohort)
     sheet = write_cohort(cohort, folder)
     code, out = run("ingest", ["--samplesheet", sheet.name, "--outdir", "ing", *c.args], folder)
+    if c.step == "preflight":
+        assert code == 0, out
+        code, out = run("preflight", [*PREFLIGHT_INPUTS, *_merge_args(PREFLIGHT_ARGS, c.preflight_args)], folder)
+        assert code == c.exit_code, out
+        assert re.search(c.message, out), out
+        if c.exit_code:
+            assert "Traceback" not in out
+            assert not (folder / "pf").exists()
+        return
     if c.step == "ingest":
         assert code == c.exit_code, out
         assert re.search(c.message, out), out
@@ -102,6 +141,8 @@ def _check_case(c, folder: Path, run) -> None:
 def test_case_table_is_large_and_unique() -> None:
     names = [c.name for c in CASES]
     assert len(set(names)) == len(names)
+    every = names + list(SHEET_ACCEPTED) + list(LABELS_ACCEPTED)       # accepted variants: tests/test_samplesheet.py
+    assert len(set(every)) == len(every) >= 100
     assert sum(c.exit_code != 0 for c in CASES) >= 25
     assert set(PIPELINE_CASES) <= set(names) and set(SUBPROCESS_CASES) <= set(names)
 
@@ -154,3 +195,66 @@ def test_malformed_pipeline(name: str, tmp_path: Path) -> None:
     assert not (outdir / "data").exists(), sorted(p.name for p in outdir.iterdir())
     assert not (outdir / "report").exists()
     assert not (outdir / "cv").exists()
+
+
+# PREFLIGHT cases through real `nextflow run`: each stops in PREFLIGHT (right after INGEST), before VALIDATE and
+# any SEARCH task, and publishes nothing besides pipeline_info/. `--seed -1` is refused even earlier, by the
+# parameter schema at launch (message given here).
+PIPELINE_PREFLIGHT = {
+    "pf_geneset_no_gene_matches": None,
+    "pf_geneset_two_field_line": None,
+    "pf_models_stray_comma": None,
+    "pf_models_duplicate": None,
+    "pf_cv_folds_too_many": None,
+    "pf_continuous_target": None,
+    "pf_class_with_one_patient": None,
+    "pf_test_cohort_no_shared_genes": None,
+    "pf_test_cohort_copy_of_train": None,
+    "pf_seed_negative": r"--seed must be >= 0, got -1",
+}
+
+
+def _nextflow_args(args: list[str], folder: Path) -> list[str]:
+    """`radplug` CLI options as pipeline parameters (--cv-folds -> --cv_folds; gene-set paths absolute)."""
+    out, key = [], None
+    for a in args:
+        if a.startswith("--") and not a[2:3].isdigit():
+            key = a.replace("-", "_").replace("__", "--", 1)
+            out.append(key)
+        elif key == "--genesets":
+            name, _, path = a.partition("=")
+            out.append(f"{name}={folder / path}")
+        else:
+            out.append(a)
+    # several sources are one comma-separated pipeline parameter
+    if "--genesets" in out:
+        i = out.index("--genesets")
+        j = i + 1
+        while j < len(out) and not out[j].startswith("--"):
+            j += 1
+        out[i + 1:j] = [",".join(out[i + 1:j])]
+    return out
+
+
+@pytest.mark.pipeline
+@pytest.mark.parametrize("name", list(PIPELINE_PREFLIGHT))
+def test_preflight_pipeline(name: str, tmp_path: Path) -> None:
+    c = case(name)
+    cohort = base_cohort()
+    c.edit(cohort)
+    folder = tmp_path / "in"
+    sheet = write_cohort(cohort, folder)
+    args = _nextflow_args([*c.args, *_merge_args(PREFLIGHT_ARGS, c.preflight_args)], folder)
+    outdir = tmp_path / "res"
+    r = run_nextflow(tmp_path, "-profile", "test", "--input", str(sheet), *args, outdir=str(outdir), timeout=900)
+    out = r.stdout + r.stderr
+    assert r.returncode != 0, out
+    message = PIPELINE_PREFLIGHT[name] or c.message
+    assert re.search(message, out), out
+    published = sorted(p.name for p in outdir.iterdir()) if outdir.exists() else []
+    assert set(published) <= {"pipeline_info"}, published
+    if PIPELINE_PREFLIGHT[name] is None:            # failed in PREFLIGHT: the task order in the trace
+        rows = read_trace(outdir)
+        status = {row["name"].split(" ")[0].split(":")[-1]: row["status"] for row in rows}
+        assert status.get("INGEST") == "COMPLETED" and status.get("PREFLIGHT") == "FAILED", status
+        assert not {"VALIDATE", "BINARIZE", "PLAN", "SEARCH"} & set(status), status

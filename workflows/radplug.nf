@@ -1,10 +1,13 @@
 /*
- * The radplug workflow: SIMULATE | INGEST -> VALIDATE -> BINARIZE -> PLAN -> SEARCH (fan-out) -> SELECT
+ * The radplug workflow: SIMULATE | SAMPLESHEET -> INGEST -> PREFLIGHT -> VALIDATE -> BINARIZE -> PLAN
+ *   -> SEARCH (fan-out) -> SELECT
  *   -> FIT_FINAL (per target) -> EVALUATE -> MASK (per model x gene-set source) -> SIGNIFICANCE -> REPORT
  * Image manifests in the samplesheet's radiomics column first go through EXTRACT (per batch) -> EXTRACT_JOIN.
  */
 include { SIMULATE     } from '../modules/local/simulate/main'
+include { SAMPLESHEET  } from '../modules/local/samplesheet/main'
 include { INGEST       } from '../modules/local/ingest/main'
+include { PREFLIGHT    } from '../modules/local/preflight/main'
 include { VALIDATE     } from '../modules/local/validate/main'
 include { BINARIZE     } from '../modules/local/binarize/main'
 include { PLAN         } from '../modules/local/plan/main'
@@ -18,29 +21,31 @@ include { REPORT       } from '../modules/local/report/main'
 include { EXTRACT      } from '../modules/local/extract/main'
 include { EXTRACT_JOIN } from '../modules/local/extract_join/main'
 
-// Rewrite a samplesheet so that each file points at its staged copy inputs/<i>/<name>; a cohort in `extracted`
-// (cohort -> radiomics table made by EXTRACT) gets that table in place of its image manifest.
-def stageSamplesheet(sheet, extracted = [:]) {
+// The samplesheet is parsed by radplug alone (SAMPLESHEET: `radplug samplesheet`, the parser `radplug ingest`
+// uses): it emits the rows as JSON, paths resolved. Here each file is only checked and staged, and INGEST gets
+// the sheet rewritten (every field quoted) so that each file points at its staged copy inputs/<i>/<name>; a
+// cohort in `extracted` (cohort -> radiomics table made by EXTRACT) gets that table in place of its image manifest.
+def stageSamplesheet(json, sheet_name, extracted = [:]) {
     def columns = ['expression', 'radiomics', 'clinical', 'annotation']
-    def rows = sheet.splitCsv(header: true)
+    def header = ['cohort', 'role'] + columns
+    def rows = new groovy.json.JsonSlurper().parseText(json.text)
     def files = []
-    def header = rows ? rows[0].keySet() as List : []
+    def quote = { s -> '"' + s.toString().replace('"', '""') + '"' }
     def lines = [header.join(',')]
     rows.each { row ->
-        def out = header.collect { col ->
-            def v = row[col]?.toString()?.trim()
-            if (col.toLowerCase() in columns && v) {
-                def f = v.startsWith('/') || v.contains('://') ? file(v) : sheet.parent.resolve(v)
-                if (col.toLowerCase() == 'radiomics' && extracted[row.cohort]) { f = extracted[row.cohort] }
+        lines << header.collect { col ->
+            def v = row[col]
+            if (col in columns && v) {
+                def f = file(v)
+                if (col == 'radiomics' && extracted[row.cohort]) { f = extracted[row.cohort] }
                 if (!f.exists()) {
-                    error "Samplesheet ${sheet}: file '${v}' (column ${col}, cohort ${row.cohort}) does not exist"
+                    error "${sheet_name}, cohort ${row.cohort}, column '${col}': ${row['given_' + col]}: file not found (looked for ${v}); fix the path (relative paths are relative to the samplesheet's folder)"
                 }
                 files << f
-                return "inputs/${files.size()}/${f.name}"
+                return quote("inputs/${files.size()}/${f.name}")
             }
-            return v ?: ''
-        }
-        lines << out.join(',')
+            return quote(v ?: '')
+        }.join(',')
     }
     return [lines.join('\n'), rows.size(), files]
 }
@@ -85,6 +90,7 @@ workflow RADPLUG {
     // ---- inputs: a samplesheet, or the embedded synthetic cohort
     if (params.input) {
         def sheet = file(params.input, checkIfExists: true)
+        SAMPLESHEET(sheet, sheet.parent.toString())
         def batches = imageBatches(sheet)
         if (batches) {
             // ---- EXTRACT: radiomic features from images, one task per batch of patients, joined per cohort
@@ -92,9 +98,10 @@ workflow RADPLUG {
             def settings_file = spec ==~ /.*\.(ya?ml|json)$/ || spec.contains('/') ? file(spec, checkIfExists: true) : []
             EXTRACT(Channel.fromList(batches), settings_file, [extractor: params.extractor, settings: spec])
             EXTRACT_JOIN(EXTRACT.out.features.groupTuple())
-            staged = EXTRACT_JOIN.out.table.toList().map { t -> stageSamplesheet(sheet, t.collectEntries { [it[0], it[1]] }) }
+            ch_extracted = EXTRACT_JOIN.out.table.toList().map { t -> t.collectEntries { [it[0], it[1]] } }
+            staged = SAMPLESHEET.out.json.combine(ch_extracted).map { json, ex -> stageSamplesheet(json, params.input, ex) }
         } else {
-            staged = Channel.value(stageSamplesheet(sheet))
+            staged = SAMPLESHEET.out.json.map { stageSamplesheet(it, params.input) }
         }
         ch_truth = Channel.empty()
         ch_sim_gmt = Channel.empty()
@@ -104,7 +111,8 @@ workflow RADPLUG {
              n_sets: params.sim_n_sets, features_per_group: params.sim_features_per_group, signal: params.sim_signal],
             optionalFile(params.sim_gmt)
         )
-        staged = SIMULATE.out.samplesheet.map { stageSamplesheet(it) }
+        SAMPLESHEET(SIMULATE.out.samplesheet, SIMULATE.out.samplesheet.map { it.parent.toString() })
+        staged = SAMPLESHEET.out.json.map { stageSamplesheet(it, 'simulated samplesheet') }
         ch_truth = SIMULATE.out.truth
         ch_sim_gmt = SIMULATE.out.gmt
     }
@@ -116,15 +124,37 @@ workflow RADPLUG {
          id_column: params.id_column, histology_column: params.histology_column,
          allow_sample_mismatch: params.allow_sample_mismatch]
     )
-    VALIDATE(INGEST.out.expression, INGEST.out.labels, INGEST.out.features, INGEST.out.histology_mapping,
-             [max_missing: params.max_missing])
+    // ---- gene-set sources (checked by PREFLIGHT, used by MASK)
+    if (params.genesets) {
+        ch_sources = Channel.fromList(params.genesets.toString().tokenize(',').collect { spec ->
+            def parts = spec.trim().split('=', 2)
+            if (parts.size() != 2) { error "--genesets: '${spec}' is not SOURCE=PATH (e.g. msigdb_hallmark=h.all.v7.0.symbols.gmt)" }
+            [parts[0].trim(), file(parts[1].trim(), checkIfExists: true)]
+        })
+    } else if (!params.input) {
+        ch_sources = ch_sim_gmt.map { ['custom', it] }
+    } else {
+        error "--genesets is required with --input: e.g. --genesets msigdb_hallmark=h.all.v7.0.symbols.gmt"
+    }
+
+    // ---- every check that needs no training, before anything is published (VALIDATE waits for it)
+    ch_gs = ch_sources.toList()
+    PREFLIGHT(INGEST.out.expression, INGEST.out.labels, INGEST.out.features,
+              ch_gs.map { l -> l.collect { it[1] } }, ch_gs.map { l -> l.collect { it[0] } },
+              ch_gs.map { l -> l.collect { it[1].toString() } },
+              [models: params.models, grid: params.grid, cv_folds: params.cv_folds, seed: seed, n_boot: params.n_boot,
+               n_random: params.mask_n_random, interpreters: params.interpreters, min_set_size: params.min_set_size,
+               max_set_size: params.max_set_size, min_minority: params.min_minority])
+    def after_preflight = { ch -> ch.combine(PREFLIGHT.out.tables.map { 'ok' }).map { it[0] }.first() }   // a value channel
+    VALIDATE(after_preflight(INGEST.out.expression), INGEST.out.labels, INGEST.out.features,
+             INGEST.out.histology_mapping, INGEST.out.label_mapping, [max_missing: params.max_missing])
     BINARIZE(VALIDATE.out.labels, VALIDATE.out.features, optionalFile(params.feature_groups),
              [min_minority: params.min_minority])
 
     // ---- model search: one task per (unit, family, grid chunk)
     PLAN(BINARIZE.out.tasks, [models: params.models, grid: params.grid, grid_chunk: params.grid_chunk,
                                user_input: params.input as boolean])
-    ch_jobs = PLAN.out.jobs.splitCsv(header: true)
+    ch_jobs = PLAN.out.jobs.splitCsv(header: true, quote: '"')
     def fit_opts = [folds: params.cv_folds, seed: seed, device: params.device, stack_folds: params.stack_folds,
                     class_weight: params.class_weight]
     SEARCH(ch_jobs, VALIDATE.out.expression, BINARIZE.out.targets, BINARIZE.out.tasks, fit_opts)
@@ -139,17 +169,6 @@ workflow RADPLUG {
              [n_boot: params.n_boot, seed: seed, mask_min_auc: params.mask_min_auc, mask_target_q: params.mask_target_q])
 
     // ---- gene-set masking: one task per (model, gene-set source)
-    if (params.genesets) {
-        ch_sources = Channel.fromList(params.genesets.toString().tokenize(',').collect { spec ->
-            def parts = spec.trim().split('=', 2)
-            if (parts.size() != 2) { error "--genesets: '${spec}' is not SOURCE=PATH (e.g. msigdb_hallmark=h.all.v7.0.symbols.gmt)" }
-            [parts[0].trim(), file(parts[1].trim(), checkIfExists: true)]
-        })
-    } else if (!params.input) {
-        ch_sources = ch_sim_gmt.map { ['custom', it] }
-    } else {
-        error "--genesets is required with --input: e.g. --genesets msigdb_hallmark=h.all.v7.0.symbols.gmt"
-    }
     ch_mask_targets = EVALUATE.out.mask_targets.splitText().map { it.trim() }.filter { it }
     ch_mask_in = FIT_FINAL.out.model
         .join(ch_mask_targets.map { [it] })
@@ -163,7 +182,8 @@ workflow RADPLUG {
                  optionalFile(params.modules), [fdr_scope: params.mask_fdr_scope])
 
     // ---- report
-    ch_data = VALIDATE.out.expression.mix(VALIDATE.out.labels, VALIDATE.out.report, BINARIZE.out.targets,
+    ch_data = VALIDATE.out.expression.mix(VALIDATE.out.labels, VALIDATE.out.report, VALIDATE.out.label_mapping,
+                                          BINARIZE.out.targets,
                                           BINARIZE.out.tasks, BINARIZE.out.binarization, ch_truth).collect()
     ch_cv = SELECT.out.cv.mix(SELECT.out.summary, SELECT.out.selection).collect()
     ch_eval = EVALUATE.out.metrics.mix(EVALUATE.out.predictions, EVALUATE.out.chance).collect()

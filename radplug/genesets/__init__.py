@@ -32,30 +32,99 @@ def _open_text(path: str) -> str:
             raise RadplugInputError(f"{path}: gene-set file not found")
         data = p.read_bytes()
     if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
+        try:
+            data = gzip.decompress(data)
+        except (EOFError, OSError) as exc:
+            raise RadplugInputError(f"{path}: a corrupt or truncated gzip file ({exc}); download it again") from exc
+    if data[:3] == b"\xef\xbb\xbf":
+        data = data[3:]
+    if not data.strip():
+        raise RadplugInputError(f"{path}: gene-set file is empty")
+    if b"\x00" in data[:4096]:
+        raise RadplugInputError(f"{path}: looks like a binary file, not a gene-set file (GMT, CSV/TSV or a gene list)")
     return data.decode("utf-8", errors="replace")
 
 
+_DESCRIPTION_WORDS = {"", "na", "n/a", "none", "null", "-", ".", "x", "description"}
+_GENE_STYLE = re.compile(r"^[A-Z0-9][A-Z0-9.\-]*(@)?$|^[A-Z][A-Za-z0-9.\-]*$")
+
+
+def _description_column(lines: list[list[str]]) -> bool:
+    """Whether column 2 of a GMT holds descriptions (the format's rule) or, as in some hand-made files, the
+    first gene. Decided per file, from the lines with 3 or more fields: column 2 is a description when most of
+    its values look like one (empty, ``na``, a URL, text with spaces, ``> ...``, the set's own name); it holds
+    genes when most of its values are genes of the file's other lines or are written as its genes are
+    (upper-case symbols or ids); otherwise the format's rule (a description) holds."""
+    rows = [p for p in lines if len(p) >= 3]
+    if not rows:
+        return True
+    genes = {g.strip() for p in rows for g in p[2:] if g.strip()}
+    gene_style = sum(bool(_GENE_STYLE.match(g)) for g in genes) >= 0.9 * max(len(genes), 1)
+    desc = gene_like = 0
+    for p in rows:
+        v = p[1].strip()
+        if (v.lower() in _DESCRIPTION_WORDS or "://" in v or " " in v or v.startswith((">", "#"))
+                or v == p[0].strip()):
+            desc += 1
+        elif v in genes or (gene_style and _GENE_STYLE.match(v) and len(v) > 1):
+            gene_like += 1
+    return not gene_like > max(desc, len(rows) / 2)
+
+
 def parse_gmt(text: str, origin: str = "<gmt>") -> pd.DataFrame:
-    """Parse GMT text: name, description (or URL), genes. Returns a long table gene_set, gene."""
-    rows: list[tuple[str, str]] = []
+    """Parse GMT text: name, description (or URL), genes. Returns a long table gene_set, gene.
+
+    The description column is detected, not assumed (:func:`_description_column`): a file whose column 2
+    holds genes keeps them (with a warning). A set name given on several lines is one set when the lines list
+    the same genes (a warning), else the later lines become ``NAME__2``, ``NAME__3`` (a warning naming them);
+    sets are never merged silently."""
+    parsed: list[tuple[int, list[str]]] = []
     for lineno, line in enumerate(text.splitlines(), 1):
         line = line.rstrip("\r\n")
         if not line.strip() or line.startswith("#"):
             continue
-        parts = line.split("\t")
-        if len(parts) < 3:
+        parsed.append((lineno, line.split("\t")))
+    if not parsed:
+        raise RadplugInputError(f"{origin}: no gene sets found (the file has no data lines)")
+    with_desc = _description_column([p for _, p in parsed])
+    first_gene = 2 if with_desc else 1
+    if not with_desc:
+        log.warning("%s: column 2 holds genes, not descriptions (e.g. '%s' on line %d); read as the first gene "
+                    "of each set", origin, parsed[0][1][1].strip(), parsed[0][0])
+    rows: list[tuple[str, str]] = []
+    seen: dict[str, tuple[int, frozenset[str]]] = {}
+    renamed, repeated = [], []
+    for lineno, parts in parsed:
+        if len(parts) < first_gene + 1:
             raise RadplugInputError(
                 f"{origin}, line {lineno}: a GMT line needs name<TAB>description<TAB>genes...; "
                 f"found {len(parts)} tab-separated field(s)"
             )
         name = parts[0].strip()
-        for g in parts[2:]:
-            g = g.strip()
-            if g:
-                rows.append((name, g))
-    if not rows:
-        raise RadplugInputError(f"{origin}: no gene sets found")
+        if not name:
+            raise RadplugInputError(f"{origin}, line {lineno}: empty gene-set name; name the set or remove the line")
+        genes = [g.strip() for g in parts[first_gene:] if g.strip()]
+        if not genes:
+            raise RadplugInputError(f"{origin}, line {lineno}: gene set '{name}' lists no genes; add them or "
+                                    "remove the line")
+        key = frozenset(genes)
+        if name in seen:
+            if seen[name][1] == key:
+                repeated.append(f"{name} (lines {seen[name][0]}, {lineno})")
+                continue
+            k = 2
+            while f"{name}__{k}" in seen:
+                k += 1
+            renamed.append(f"{name} -> {name}__{k} (line {lineno})")
+            name = f"{name}__{k}"
+        seen[name] = (lineno, key)
+        rows.extend((name, g) for g in genes)
+    if repeated:
+        log.warning("%s: %d gene set(s) given twice with the same genes, kept once: %s", origin, len(repeated),
+                    "; ".join(repeated[:5]))
+    if renamed:
+        log.warning("%s: %d gene-set name(s) repeated with different genes; the later ones renamed: %s", origin,
+                    len(renamed), "; ".join(renamed[:5]))
     return pd.DataFrame(rows, columns=["gene_set", "gene"]).drop_duplicates(ignore_index=True)
 
 
@@ -64,11 +133,15 @@ def read_gene_sets(path: str) -> pd.DataFrame:
     text = _open_text(path)
     name = Path(re.sub(r"\.gz$", "", path.split("?")[0])).name
     lower = name.lower()
-    if lower.endswith(".gmt") or "\t" in text.splitlines()[0] and len(text.splitlines()[0].split("\t")) > 2:
+    first = next((ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")), "")
+    if lower.endswith(".gmt") or "\t" in first and len(first.split("\t")) > 2:
         return parse_gmt(text, path)
     if lower.endswith((".csv", ".tsv")):
         sep = "\t" if lower.endswith(".tsv") else ","
-        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str)
+        try:
+            df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str)
+        except Exception as exc:
+            raise RadplugInputError(f"{path}: not a readable gene-set table ({str(exc).strip()})") from exc
         cols = {c.lower().strip(): c for c in df.columns}
         set_col = cols.get("gene_set") or cols.get("set") or cols.get("signature")
         gene_col = cols.get("gene") or cols.get("symbol") or cols.get("gene_symbol")

@@ -14,7 +14,8 @@ process BINARIZE {
     path("targets.txt")         , emit: targets_list
 
     script:
-    def groups = group_overrides ? "--group-overrides ${group_overrides}" : ''
+    def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
+    def groups = group_overrides ? "--group-overrides ${q(group_overrides)}" : ''
     """
     radplug-binarize --labels ${labels} --features ${features} --outdir . --min-minority ${opts.min_minority} ${groups}
     """

@@ -11,12 +11,13 @@ process FIT_FINAL {
     val(opts)
 
     output:
-    tuple val(target), path("${target}.model.pkl"), emit: model
+    tuple val(target), path("model/*.model.pkl"), emit: model
 
     script:
+    def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
     """
-    radplug-fit --target '${target}' --selection ${selection} --expression ${expression} --targets ${targets} \\
-        --tasks ${tasks} --seed ${opts.seed} --device ${opts.device} --class-weight ${opts.class_weight} \\
-        --out '${target}.model.pkl'
+    radplug-fit --target ${q(target)} --selection ${selection} --expression ${expression} --targets ${targets} \\
+        --tasks ${tasks} --seed ${opts.seed} --device ${q(opts.device)} --class-weight ${q(opts.class_weight)} \\
+        --outdir model
     """
 }

@@ -14,18 +14,20 @@ process INGEST {
     path("raw_labels.parquet")    , emit: labels
     path("raw_features.parquet")  , emit: features
     path("histology_mapping.csv") , emit: histology_mapping
+    path("label_mapping.csv")     , emit: label_mapping
 
     script:
-    def map_arg = histology_map ? "--histology-map ${histology_map}" : ''
-    def id_arg = opts.id_column ? "--id-column '${opts.id_column}'" : ''
-    def hist_arg = opts.histology_column ? "--histology-column '${opts.histology_column}'" : ''
+    def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
+    def map_arg = histology_map ? "--histology-map ${q(histology_map)}" : ''
+    def id_arg = opts.id_column ? "--id-column ${q(opts.id_column)}" : ''
+    def hist_arg = opts.histology_column ? "--histology-column ${q(opts.histology_column)}" : ''
     def mismatch = opts.allow_sample_mismatch ? '--allow-sample-mismatch' : ''
     """
     cat > samplesheet.csv <<'RADPLUG_EOF'
 ${samplesheet_csv}
 RADPLUG_EOF
-    radplug-ingest --samplesheet samplesheet.csv --outdir . --orientation ${opts.orientation} \\
-        --clinical-targets '${opts.clinical_targets}' --collapse ${opts.collapse} \\
+    radplug-ingest --samplesheet samplesheet.csv --outdir . --orientation ${q(opts.orientation)} \\
+        --clinical-targets ${q(opts.clinical_targets)} --collapse ${q(opts.collapse)} \\
         ${map_arg} ${id_arg} ${hist_arg} ${mismatch}
     """
 }

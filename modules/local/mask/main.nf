@@ -16,11 +16,12 @@ process MASK {
     path("*.permutation.parquet"), emit: permutation, optional: true
 
     script:
+    def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
     """
     radplug-mask --model ${model} --expression ${expression} --targets ${targets} \\
-        --genesets '${source}=${geneset_file}' --outdir . --min-set-size ${opts.min_set_size} \\
+        --genesets ${q("${source}=${geneset_file}")} --outdir . --min-set-size ${opts.min_set_size} \\
         --max-set-size ${opts.max_set_size} --n-random ${opts.n_random} --max-random ${opts.max_random} \\
-        --max-null-sizes ${opts.null_bins} --fdr-scope ${opts.fdr_scope} \\
-        --interpreters '${opts.interpreters}' --seed ${opts.seed} --device ${opts.device}
+        --max-null-sizes ${opts.null_bins} --fdr-scope ${q(opts.fdr_scope)} \\
+        --interpreters ${q(opts.interpreters)} --seed ${opts.seed} --device ${q(opts.device)}
     """
 }

@@ -9,8 +9,9 @@ process PLAN {
     path("jobs.csv"), emit: jobs
 
     script:
+    def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
     """
-    radplug-plan --tasks ${tasks} --models '${opts.models}' --grid ${opts.grid} --chunk-size ${opts.grid_chunk} \\
+    radplug-plan --tasks ${tasks} --models ${q(opts.models)} --grid ${q(opts.grid)} --chunk-size ${opts.grid_chunk} \\
         ${opts.user_input ? '--user-input' : ''} --out jobs.csv
     """
 }

@@ -13,11 +13,11 @@ process SEARCH {
     path("cv_${job.job_id}.parquet"), emit: cv
 
     script:
+    def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
     """
-    radplug-search --expression ${expression} --targets ${targets} --tasks ${tasks} --unit '${job.unit}' \\
-        --family ${job.family} --grid ${job.preset} --chunk ${job.chunk} --n-chunks ${job.n_chunks} \\
-        --folds ${opts.folds} --seed ${opts.seed} --device ${opts.device} ${opts.stack_folds ? '--stack-folds' : ''} \\
-        --class-weight ${opts.class_weight} \\
-        --out cv_${job.job_id}.parquet
+    radplug-search --expression ${expression} --targets ${targets} --tasks ${tasks} --unit ${q(job.unit)} \\
+        --family ${q(job.family)} --grid ${q(job.preset)} --chunk ${job.chunk} --n-chunks ${job.n_chunks} \\
+        --folds ${opts.folds} --seed ${opts.seed} --device ${q(opts.device)} ${opts.stack_folds ? '--stack-folds' : ''} \\
+        --class-weight ${q(opts.class_weight)} --out ${q("cv_${job.job_id}.parquet")}
     """
 }

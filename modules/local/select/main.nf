@@ -11,7 +11,8 @@ process SELECT {
     path("cv/selection.parquet") , emit: selection
 
     script:
+    def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
     """
-    radplug-select --cv parts/* --models '${opts.models}' --outdir cv
+    radplug-select --cv parts/* --models ${q(opts.models)} --outdir cv
     """
 }

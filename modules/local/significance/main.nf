@@ -14,8 +14,9 @@ process SIGNIFICANCE {
     path("masking/*.parquet"), emit: tables
 
     script:
+    def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
     def perm = permutation ? "--permutation in/permutation/*" : ''
-    def compare = modules ? "radplug-modules --masking masking/masking.parquet --modules ${modules} --outdir masking" : ''
+    def compare = modules ? "radplug-modules --masking masking/masking.parquet --modules ${q(modules)} --outdir masking" : ''
     """
     radplug-significance --masking in/masking/* --null in/null/* --coverage in/coverage/* \\
         --dropped in/dropped/* ${perm} --fdr-scope ${opts.fdr_scope} --outdir masking

@@ -13,7 +13,8 @@ process SIMULATE {
     path("simulated/ground_truth.parquet"), emit: truth
 
     script:
-    def gmt_arg = gmt ? "--gmt ${gmt}" : ''
+    def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
+    def gmt_arg = gmt ? "--gmt ${q(gmt)}" : ''
     """
     radplug-simulate --outdir simulated --seed ${opts.seed} --n-train ${opts.n_train} --n-test ${opts.n_test} \\
         --n-genes ${opts.n_genes} --n-sets ${opts.n_sets} --features-per-group ${opts.features_per_group} \\

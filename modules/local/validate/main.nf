@@ -6,6 +6,7 @@ process VALIDATE {
     path(labels)
     path(features)
     path(histology_mapping)
+    path(label_mapping)
     val(opts)
 
     output:
@@ -14,11 +15,13 @@ process VALIDATE {
     path("data/features.parquet")  , emit: features
     path("data/validation.parquet"), emit: report
     path("data/histology_mapping.csv"), emit: histology_mapping
+    path("data/label_mapping.csv"), emit: label_mapping
 
     script:
     """
     radplug-validate --expression ${expression} --labels ${labels} --features ${features} --outdir data \\
         --max-missing ${opts.max_missing}
     cp ${histology_mapping} data/histology_mapping.csv
+    cp ${label_mapping} data/label_mapping.csv
     """
 }
