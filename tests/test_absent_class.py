@@ -122,7 +122,8 @@ def test_interpreters_mark_the_absent_class(nsclc_results, table) -> None:
     assert other["auc"].isna().all() and other["rank"].isna().all()
     assert other["note"].str.contains("no test patient of class 'other'").all()
     rest = test[test["class"] != "other"]
-    assert rest["auc"].notna().all() and rest["rank"].notna().all() and (rest["note"] == "").all()
+    assert rest["auc"].notna().all() and rest["rank"].notna().all()
+    assert not rest["note"].str.contains("no test patient").any()           # other notes (implausible) may stand
     if table == "masking":
         assert other["p_value"].isna().all() and other["q_value"].isna().all()
         train_other = tab[(tab["cohort"] == "train") & (tab["class"] == "other")]
