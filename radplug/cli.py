@@ -429,7 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--cv-folds", type=int, default=10)
     s.add_argument("--seed", type=int, default=42)
     s.add_argument("--n-boot", type=int, default=1000)
-    s.add_argument("--mask-n-random", type=int, default=500)
+    s.add_argument("--mask-n-random", type=int, default=200)
     s.add_argument("--interpreters", default="masking,permutation")
     s.add_argument("--min-set-size", type=int, default=5)
     s.add_argument("--max-set-size", type=int, default=500)

@@ -21,11 +21,11 @@ MAX_SEED = 2**32 - 1
 @dataclass
 class PreflightParams:
     models: str = "mlp,enet,svm,rf,gbt"
-    grid: str = "fast"
+    grid: str = "auto"
     cv_folds: int = 10
     seed: int = 42
     n_boot: int = 1000
-    mask_n_random: int = 500
+    mask_n_random: int = 200
     interpreters: str = "masking,permutation"
     min_set_size: int = 5
     max_set_size: int = 500
@@ -56,10 +56,13 @@ def check_parameters(p: PreflightParams) -> list[str]:
         problems.append("--models is empty: name at least one model family (radplug plugins lists them)")
     elif not families:
         problems.append(f"--models '{p.models}' names no model family: nothing would be trained")
+    # 'auto' is standard on user data and fast on the embedded cohort (radplug.search.resolve_preset)
+    presets = ["standard", "fast"] if p.grid == "auto" else [p.grid]
     for fam in families:
         try:
             get_family(fam)
-            grid(fam, p.grid)
+            for preset in presets:
+                grid(fam, preset)
         except (PluginError, KeyError, ValueError) as exc:
             problems.append(f"--models / --grid: {str(exc).strip(chr(39))}")
     known = interpreters()
@@ -72,8 +75,8 @@ def check_parameters(p: PreflightParams) -> list[str]:
         problems.append(f"--cv_folds {p.cv_folds}: cross-validation needs at least 2 folds")
     if p.n_boot < 0:
         problems.append(f"--n_boot {p.n_boot}: must be 0 (no bootstrap interval) or more")
-    if p.mask_n_random < 0:
-        problems.append(f"--mask_n_random {p.mask_n_random}: must be 0 (no p-values) or more")
+    if p.mask_n_random < 1:
+        problems.append(f"--mask_n_random {p.mask_n_random}: must be at least 1 (random gene sets drawn first)")
     if p.min_set_size < 1:
         problems.append(f"--min_set_size {p.min_set_size}: must be 1 or more")
     if p.max_set_size < p.min_set_size:

@@ -626,7 +626,7 @@ PREFLIGHT_CASES: list[Case] = [
     pf("pf_cv_folds_too_many", None, r"--cv_folds 1000 exceeds the labelled training patients of 5 target\(s\) "
        r"\(e\.g\. 'histology' \(30\)[\s\S]*use at most 30", "--cv-folds", "1000"),
     pf("pf_n_boot_negative", None, r"--n_boot -5: must be 0", "--n-boot", "-5"),
-    pf("pf_mask_n_random_negative", None, r"--mask_n_random -1: must be 0 \(no p-values\) or more",
+    pf("pf_mask_n_random_negative", None, r"--mask_n_random -1: must be at least 1",
        "--mask-n-random", "-1"),
     pf("pf_set_sizes_inverted", None, r"--max_set_size 3 is below --min_set_size 5: no gene set could pass",
        "--max-set-size", "3"),
