@@ -202,7 +202,8 @@ def _calls_table(mask: pd.DataFrame, source: str) -> pd.DataFrame:
         drawn = int(g.drop_duplicates("null_bin")["null_drawn"].sum()) if "null_drawn" in g else 0
         rows.append({"target": target, "class": cls, "sets": len(g),
                      "unmasked_auc": round(float(g["auc_full"].iloc[0]), 3) if "auc_full" in g else np.nan,
-                     "significant": int((g.get("call") == "significant").sum()),
+                     "significant": int((g["call"] == "significant").sum()) if "call" in g
+                     else int((g["q_value"] < 0.05).sum()),
                      "best_q": g["q_value"].min(), "random_sets_drawn": drawn,
                      "note": "; ".join(sorted({x for x in g.get("note", pd.Series(dtype=str)) if x
                                                and x.startswith("saturated")}))})
