@@ -56,9 +56,12 @@ def test_nsclc_report_states_targets_against_chance(tmp_path):
     scored = overall.dropna(subset=["auc"])
     assert scored["auc_p"].between(0, 1).all() and scored["auc_q"].between(0, 1).all()
     chance = pd.read_parquet(out / "evaluation/target_chance.parquet").iloc[0]
-    # with 18 test patients a target passes AUC 0.70 by chance with probability ~0.05-0.15
+    # with 18 test patients a model whose scores vary passes AUC 0.70 by chance with probability ~0.05-0.15;
+    # one that predicts a constant (heavily regularized on 42 patients) cannot pass at all
     per_target = scored["p_pass_by_chance"]
-    assert per_target.between(0.01, 0.4).all(), per_target.describe()
+    varying = scored["auc_p"] < 1
+    assert varying.sum() >= 3 and per_target[varying].between(0.03, 0.25).all(), scored.to_string()
+    assert (per_target[~varying] <= 1e-3).all()
     assert chance["expected_by_chance"] == pytest.approx(per_target.sum(), rel=1e-6)
     assert chance["passing"] == int((overall["auc"] >= 0.7).sum())
     html = (out / "report/report.html").read_text()
