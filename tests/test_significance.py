@@ -239,7 +239,7 @@ def test_planted_sets_are_significant(simulated_significance):
     assert res["auc_full"].between(0, 1).all()
     tested = res[res["cohort"] == "test"]
     assert (tested["n_random"] >= DEFAULT_HITS).all() and (tested["null_drawn"] >= 200).all()
-    assert set(tested["stop"]) <= {"hits", "max", "futile"}
+    assert set(tested["stop"]) <= {"hits", "max", "futile", "decided"}
 
 
 def test_decoys_called_at_about_the_nominal_rate(simulated_significance):
