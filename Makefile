@@ -4,6 +4,7 @@
 SHELL := /bin/bash
 VENV  ?= .venv
 export NXF_OFFLINE ?= true
+export PYTHONUTF8 ?= 1
 
 .PHONY: setup run test lint
 
