@@ -108,12 +108,17 @@ workflow {
     radplug ${workflow.manifest.version}
       input     : ${params.input ?: 'embedded synthetic cohort (seed ' + params.seed + ')'}
       gene sets : ${params.genesets ?: (params.input ? '-' : 'simulated collection')}
-      models    : ${params.models} (grid ${params.grid}, ${params.cv_folds}-fold CV)
+      models    : ${params.models} (grid ${params.grid}, ${params.cv_folds}-fold CV${params.nested_cv ? ', nested CV with ' + params.nested_cv + ' outer folds' : ''})
       outdir    : ${params.outdir}
     """.stripIndent()
     if (params.input && params.grid.toString() == 'fast') {
         log.warn "--grid fast on user data (--input) is a smoke test, not a hyperparameter search: " +
                  "use --grid standard (the default with --input) or --grid paper for results"
+    }
+    if (params.nested_cv instanceof Number && params.nested_cv >= 2) {
+        def k = params.nested_cv as int
+        log.warn "--nested_cv ${k}: the whole search runs ${k} more times, each on ${k - 1}/${k} of the training cohort " +
+                 "(about ${k - 1} x the SEARCH step's cost on top of it; see PLAN's log for the job count), plus ${k} refits per target"
     }
     RADPLUG()
 }

@@ -93,7 +93,8 @@ def cmd_preflight(a: argparse.Namespace) -> None:
 
     params = PreflightParams(models=a.models, grid=a.grid, cv_folds=a.cv_folds, seed=a.seed, n_boot=a.n_boot,
                              mask_n_random=a.mask_n_random, interpreters=a.interpreters,
-                             min_set_size=a.min_set_size, max_set_size=a.max_set_size, min_minority=a.min_minority)
+                             min_set_size=a.min_set_size, max_set_size=a.max_set_size, min_minority=a.min_minority,
+                             nested_cv=a.nested_cv)
     expression = read_expression(a.expression)
     res = preflight(list(expression.columns), read_parquet(a.labels), read_parquet(a.features),
                     _parse_sources(a.genesets), params, a.geneset_paths or None, expression)
@@ -138,18 +139,40 @@ def cmd_plan(a: argparse.Namespace) -> None:
     from radplug.search import plan_jobs, resolve_preset
 
     preset = resolve_preset(a.grid, a.user_input)
-    jobs = plan_jobs(read_parquet(a.tasks), _csv_list(a.models), preset, a.chunk_size)
+    jobs = plan_jobs(read_parquet(a.tasks), _csv_list(a.models), preset, a.chunk_size, a.nested_cv)
     jobs.to_csv(a.out, index=False)
-    log.info("%d SEARCH jobs planned", len(jobs))
+    main_jobs = int((jobs["outer"] < 0).sum())
+    log.info("%d SEARCH jobs planned", main_jobs)
+    if a.nested_cv:
+        from radplug.nested import nested_cost
+
+        log.warning(nested_cost(a.nested_cv, a.folds, main_jobs))
 
 
 def cmd_search(a: argparse.Namespace) -> None:
+    from radplug.nested import run_outer_job
     from radplug.search import run_job
 
-    res = run_job(a.unit, a.family, a.grid, a.chunk, a.n_chunks, read_expression(a.expression),
-                  read_parquet(a.targets), read_parquet(a.tasks), a.folds, a.seed, a.device,
-                  stack_folds=a.stack_folds, class_weight=a.class_weight)
-    write_parquet(res, a.out, "search", unit=a.unit, family=a.family, grid=a.grid, chunk=a.chunk, seed=a.seed)
+    args = (a.unit, a.family, a.grid, a.chunk, a.n_chunks, read_expression(a.expression),
+            read_parquet(a.targets), read_parquet(a.tasks), a.folds, a.seed)
+    if a.outer_fold >= 0:
+        res = run_outer_job(*args, a.outer_fold, a.n_outer, a.device, stack_folds=a.stack_folds,
+                            class_weight=a.class_weight)
+    else:
+        res = run_job(*args, a.device, stack_folds=a.stack_folds, class_weight=a.class_weight)
+    write_parquet(res, a.out, "search", unit=a.unit, family=a.family, grid=a.grid, chunk=a.chunk, seed=a.seed,
+                  outer_fold=a.outer_fold, n_outer=a.n_outer)
+
+
+def cmd_nested(a: argparse.Namespace) -> None:
+    from radplug.nested import nested_fold
+
+    cv = pd.concat([read_parquet(p) for p in a.cv], ignore_index=True)
+    res = nested_fold(cv, _csv_list(a.models), read_expression(a.expression), read_parquet(a.targets),
+                      read_parquet(a.tasks), a.outer_fold, a.n_outer, a.seed, a.device, a.class_weight)
+    write_parquet(res, a.out, "nested", outer_fold=a.outer_fold, n_outer=a.n_outer, seed=a.seed)
+    log.info("outer fold %d of %d: %d targets scored on held-out training patients", a.outer_fold + 1,
+             a.n_outer, len(res))
 
 
 def cmd_select(a: argparse.Namespace) -> None:
@@ -434,6 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--min-set-size", type=int, default=5)
     s.add_argument("--max-set-size", type=int, default=500)
     s.add_argument("--min-minority", type=float, default=0.1)
+    s.add_argument("--nested-cv", type=int, default=0, help="outer folds of nested CV (0: off)")
     s.set_defaults(func=cmd_preflight)
 
     s = sub.add_parser("validate", help="check and clean the ingested tables")
@@ -457,6 +481,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--user-input", action="store_true",
                    help="the run is on user data (--input): 'auto' means standard, and 'fast' is warned about")
     s.add_argument("--chunk-size", type=int, default=8)
+    s.add_argument("--nested-cv", type=int, default=0,
+                   help="outer folds of nested CV (0: off): the jobs again once per outer fold")
+    s.add_argument("--folds", type=int, default=10, help="inner CV folds (for the nested-CV cost in the log)")
     s.add_argument("--out", required=True)
     s.set_defaults(func=cmd_plan)
 
@@ -473,7 +500,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="class weights of every family: balanced (n / (classes x count)) or none")
     s.add_argument("--stack-folds", action="store_true",
                    help="train the network's CV folds at once (stacked models; faster, same protocol)")
+    s.add_argument("--outer-fold", type=int, default=-1,
+                   help="nested CV: search on the training patients outside this outer fold (-1: all)")
+    s.add_argument("--n-outer", type=int, default=0, help="nested CV: the number of outer folds")
     s.set_defaults(func=cmd_search)
+
+    s = sub.add_parser("nested", help="nested CV, one outer fold: select from its inner CV, refit, score the "
+                                      "held-out part")
+    s.add_argument("--cv", nargs="+", required=True, help="the outer fold's SEARCH tables")
+    for f in ("expression", "targets", "tasks", "out"):
+        s.add_argument(f"--{f}", required=True)
+    s.add_argument("--models", default="mlp,enet,svm,rf,gbt")
+    s.add_argument("--outer-fold", type=int, required=True)
+    s.add_argument("--n-outer", type=int, required=True)
+    s.add_argument("--seed", type=int, default=42)
+    s.add_argument("--device", default="cpu")
+    s.add_argument("--class-weight", choices=CLASS_WEIGHTS, default="balanced")
+    s.set_defaults(func=cmd_nested)
 
     s = sub.add_parser("select", help="pick the best family and configuration per target")
     s.add_argument("--cv", nargs="+", required=True)

@@ -30,6 +30,7 @@ class PreflightParams:
     min_set_size: int = 5
     max_set_size: int = 500
     min_minority: float = 0.1
+    nested_cv: int = 0
 
 
 def _tokens(value: str, param: str, problems: list[str]) -> list[str]:
@@ -82,6 +83,9 @@ def check_parameters(p: PreflightParams) -> list[str]:
     if p.max_set_size < p.min_set_size:
         problems.append(f"--max_set_size {p.max_set_size} is below --min_set_size {p.min_set_size}: no gene set "
                         "could pass")
+    if p.nested_cv < 0 or p.nested_cv == 1:
+        problems.append(f"--nested_cv {p.nested_cv}: give 0 (off) or the number of outer folds, at least 2 "
+                        "(5 is usual)")
     if not 0 <= p.min_minority < 0.5:
         problems.append(f"--min_minority {p.min_minority}: must be from 0 to below 0.5")
     return problems
@@ -214,6 +218,11 @@ def check_targets(labels: pd.DataFrame, features: pd.DataFrame, p: PreflightPara
         eg = ", ".join(f"'{t}' ({n})" for t, n in too_many[:5])
         problems.append(f"--cv_folds {p.cv_folds} exceeds the labelled training patients of {len(too_many)} "
                         f"target(s) (e.g. {eg}); use at most {min(n for _, n in too_many)} (10 is usual)")
+    if p.nested_cv >= 2 and not problems:
+        from radplug.nested import check_nested
+
+        problems += check_nested(pd.DataFrame(counts, columns=["target", "cohort", "class", "n"]), p.nested_cv,
+                                 p.cv_folds)
     for target, cls, n in reduced:
         warnings.append(f"target '{target}': its smallest training class '{cls}' has {n} patients: "
                         f"cross-validation uses {n} folds for it instead of --cv_folds {p.cv_folds}")

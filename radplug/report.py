@@ -253,6 +253,8 @@ def build_report(results: str | Path, outdir: str | Path | None = None) -> Path:
     coverage = _read(results, "masking/geneset_coverage.parquet")
     modules = _read(results, "masking/module_comparison.parquet")
     truth = _read(results, "data/ground_truth.parquet")
+    nested_parts = sorted((results / "cv").glob("nested_o*.parquet")) if (results / "cv").exists() else []
+    nested = pd.concat([read_parquet(p) for p in nested_parts], ignore_index=True) if nested_parts else None
     params_path = results / "pipeline_info" / "params.json"
     params = json.loads(params_path.read_text()) if params_path.exists() else {}
     versions_path = results / "pipeline_info" / "software_versions.yml"
@@ -358,6 +360,8 @@ def build_report(results: str | Path, outdir: str | Path | None = None) -> Path:
                          "AUC/AP values are left empty (NaN), never given a number or a confidence interval, "
                          "and the masking and permutation tables carry the same reason in their "
                          "<code>note</code> column.</p>" + _table_html(undefined, "tbl-undefined"))
+    if nested is not None and len(nested):
+        parts.append(_nested_html(nested, selection, metrics, tables_dir))
     sections.append(("models", "Model comparison and test performance", "\n".join(parts)))
 
     # --- masking
@@ -422,6 +426,32 @@ def build_report(results: str | Path, outdir: str | Path | None = None) -> Path:
     path.write_text(page, encoding="utf-8")
     log.info("report written to %s", path)
     return path
+
+
+def _nested_html(nested: pd.DataFrame, selection: pd.DataFrame | None, metrics: pd.DataFrame | None,
+                 tables_dir: Path) -> str:
+    """The nested-CV section: per target the selected configuration's CV AUC (optimistic), the nested-CV AUC
+    and the test AUC side by side (tables/estimates.csv; per outer fold: tables/nested_cv.csv)."""
+    from radplug.nested import nested_summary
+
+    est = nested_summary(nested, selection, metrics)
+    est.to_csv(tables_dir / "estimates.csv", index=False)
+    nested.to_csv(tables_dir / "nested_cv.csv", index=False)
+    k = int(nested["outer_fold"].nunique())
+    gap = est["optimism"].mean() if "optimism" in est else float("nan")
+    shown = est.copy()
+    for c in shown.columns:
+        if pd.api.types.is_float_dtype(shown[c]):
+            shown[c] = shown[c].round(3)
+    return ("<h3 id=nested-cv>CV estimates: selected configuration vs nested CV</h3><p><code>cv_auc</code> is the "
+            "selected configuration's mean CV AUC: the best of its grid (and of the families) on the very folds that "
+            f"chose it, so it is <b>optimistic</b>. <code>nested_auc</code> is the mean over {k} outer folds of the "
+            "AUC of the model the whole protocol (search, selection, refit) chose without seeing that fold: an "
+            "unbiased estimate of the protocol on new patients of the training population. <code>optimism</code> = "
+            f"cv_auc - nested_auc (mean {gap:+.3f} here). <code>test_auc</code> is the independent test cohort; for "
+            "multiclass targets compare it with <code>auc_prior</code>, the prior-only micro AUC. "
+            "<code>nested_families</code>: the family each outer fold chose.</p>"
+            + _table_html(shown, "tbl-nested"))
 
 
 def _chance_sentence(row: pd.Series) -> str:

@@ -50,8 +50,10 @@ def config_id(family: str, preset: str, i: int) -> str:
     return f"{family}.{preset}.{i:03d}"
 
 
-def plan_jobs(tasks: pd.DataFrame, families: list[str], preset: str, chunk_size: int) -> pd.DataFrame:
-    """Jobs for SEARCH: one row per (unit, family, grid chunk)."""
+def plan_jobs(tasks: pd.DataFrame, families: list[str], preset: str, chunk_size: int,
+              n_outer: int = 0) -> pd.DataFrame:
+    """Jobs for SEARCH: one row per (unit, family, grid chunk), ``outer`` -1. With ``n_outer`` (nested CV,
+    :mod:`radplug.nested`) the same jobs again once per outer fold, ``outer`` 0..n_outer-1, ids ``o<k>__...``."""
     rows = []
     radiomic = tasks[tasks["source"] == "radiomic"]
     for fam_name in families:
@@ -72,7 +74,9 @@ def plan_jobs(tasks: pd.DataFrame, families: list[str], preset: str, chunk_size:
     jobs = pd.DataFrame(rows)
     jobs.insert(0, "job_id", [f"{safe_id(r.family)}__{safe_id(r.unit.replace(':', '-', 1))}__c{r.chunk}"
                               for r in jobs.itertuples()])
-    return jobs
+    jobs["outer"] = -1
+    outer = [jobs.assign(outer=k, job_id=f"o{k}__" + jobs["job_id"]) for k in range(n_outer)]
+    return pd.concat([jobs, *outer], ignore_index=True)
 
 
 def unit_targets(unit: str, tasks: pd.DataFrame) -> list[str]:

@@ -13,6 +13,7 @@ include { BINARIZE     } from '../modules/local/binarize/main'
 include { PLAN         } from '../modules/local/plan/main'
 include { SEARCH       } from '../modules/local/search/main'
 include { SELECT       } from '../modules/local/select/main'
+include { NESTED       } from '../modules/local/nested/main'
 include { FIT_FINAL    } from '../modules/local/fit_final/main'
 include { EVALUATE     } from '../modules/local/evaluate/main'
 include { MASK         } from '../modules/local/mask/main'
@@ -144,7 +145,7 @@ workflow RADPLUG {
               ch_gs.map { l -> l.collect { it[1].toString() } },
               [models: params.models, grid: params.grid, cv_folds: params.cv_folds, seed: seed, n_boot: params.n_boot,
                n_random: params.mask_n_random, interpreters: params.interpreters, min_set_size: params.min_set_size,
-               max_set_size: params.max_set_size, min_minority: params.min_minority])
+               max_set_size: params.max_set_size, min_minority: params.min_minority, nested_cv: params.nested_cv])
     def after_preflight = { ch -> ch.combine(PREFLIGHT.out.tables.map { 'ok' }).map { it[0] }.first() }   // a value channel
     VALIDATE(after_preflight(INGEST.out.expression), INGEST.out.labels, INGEST.out.features,
              INGEST.out.histology_mapping, INGEST.out.label_mapping, [max_missing: params.max_missing])
@@ -153,12 +154,20 @@ workflow RADPLUG {
 
     // ---- model search: one task per (unit, family, grid chunk)
     PLAN(BINARIZE.out.tasks, [models: params.models, grid: params.grid, grid_chunk: params.grid_chunk,
-                               user_input: params.input as boolean])
+                               user_input: params.input as boolean, nested_cv: params.nested_cv,
+                               cv_folds: params.cv_folds])
     ch_jobs = PLAN.out.jobs.splitCsv(header: true, quote: '"')
     def fit_opts = [folds: params.cv_folds, seed: seed, device: params.device, stack_folds: params.stack_folds,
-                    class_weight: params.class_weight]
+                    class_weight: params.class_weight, nested_cv: params.nested_cv]
     SEARCH(ch_jobs, VALIDATE.out.expression, BINARIZE.out.targets, BINARIZE.out.tasks, fit_opts)
     SELECT(SEARCH.out.cv.collect(), [models: params.models])
+
+    // ---- nested CV (--nested_cv K): per outer fold, select from its inner CV, refit, score the held-out part
+    ch_outer = SEARCH.out.nested
+        .map { f -> [(f.name =~ /^nested_o(\d+)__/)[0][1] as int, f] }
+        .groupTuple()
+    NESTED(ch_outer, VALIDATE.out.expression, BINARIZE.out.targets, BINARIZE.out.tasks,
+           fit_opts + [models: params.models, n_outer: params.nested_cv])
 
     // ---- final models and the test cohort
     FIT_FINAL(
@@ -185,7 +194,7 @@ workflow RADPLUG {
     ch_data = VALIDATE.out.expression.mix(VALIDATE.out.labels, VALIDATE.out.report, VALIDATE.out.label_mapping,
                                           BINARIZE.out.targets,
                                           BINARIZE.out.tasks, BINARIZE.out.binarization, ch_truth).collect()
-    ch_cv = SELECT.out.cv.mix(SELECT.out.summary, SELECT.out.selection).collect()
+    ch_cv = SELECT.out.cv.mix(SELECT.out.summary, SELECT.out.selection, NESTED.out.nested).collect()
     ch_eval = EVALUATE.out.metrics.mix(EVALUATE.out.predictions, EVALUATE.out.chance).collect()
     ch_masking = SIGNIFICANCE.out.tables.collect().ifEmpty([])
     def params_json = groovy.json.JsonOutput.prettyPrint(groovy.json.JsonOutput.toJson(

@@ -10,14 +10,18 @@ process SEARCH {
     val(opts)
 
     output:
-    path("cv_${job.job_id}.parquet"), emit: cv
+    path("cv_${job.job_id}.parquet")    , emit: cv, optional: true       // the search (outer -1)
+    path("nested_${job.job_id}.parquet"), emit: nested, optional: true   // one outer fold of nested CV
 
     script:
     def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
+    def outer = (job.outer ?: '-1') as int
+    def out = outer >= 0 ? "nested_${job.job_id}.parquet" : "cv_${job.job_id}.parquet"
+    def nested = outer >= 0 ? "--outer-fold ${outer} --n-outer ${opts.nested_cv}" : ''
     """
     radplug-search --expression ${expression} --targets ${targets} --tasks ${tasks} --unit ${q(job.unit)} \\
         --family ${q(job.family)} --grid ${q(job.preset)} --chunk ${job.chunk} --n-chunks ${job.n_chunks} \\
         --folds ${opts.folds} --seed ${opts.seed} --device ${q(opts.device)} ${opts.stack_folds ? '--stack-folds' : ''} \\
-        --class-weight ${q(opts.class_weight)} --out ${q("cv_${job.job_id}.parquet")}
+        --class-weight ${q(opts.class_weight)} ${nested} --out ${q(out)}
     """
 }

@@ -1,0 +1,23 @@
+process NESTED {
+    tag "outer fold ${outer}"
+    label 'process_search'
+
+    input:
+    tuple val(outer), path(cv_parts, stageAs: 'parts/*')
+    path(expression)
+    path(targets)
+    path(tasks)
+    val(opts)
+
+    output:
+    path("cv/nested_o${outer}.parquet"), emit: nested
+
+    script:
+    def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
+    """
+    mkdir -p cv
+    radplug-nested --cv parts/* --expression ${expression} --targets ${targets} --tasks ${tasks} \\
+        --models ${q(opts.models)} --outer-fold ${outer} --n-outer ${opts.n_outer} --seed ${opts.seed} \\
+        --device ${q(opts.device)} --class-weight ${q(opts.class_weight)} --out cv/nested_o${outer}.parquet
+    """
+}
