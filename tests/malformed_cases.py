@@ -695,6 +695,12 @@ PREFLIGHT_CASES: list[Case] = [
        r"cohort \(ADC\)"),
     pf("pf_class_with_one_patient", _one_patient_class, r"target 'stage': training class\(es\) 'III' have a single "
        r"patient; cross-validation needs two or more per class"),
+    pf("pf_nested_cv_too_few", None, r"--nested_cv 3 with --cv_folds 5: target 'stage', class 'III' has 7 training "
+       r"patients; an outer training part keeps 4 of them, fewer than the 5 inner folds \(each class needs at least "
+       r"8 training patients\)[\s\S]*Lower --nested_cv or --cv_folds, or turn nested CV off",
+       "--nested-cv", "3", "--cv-folds", "5"),
+    pf("pf_nested_cv_one", None, r"--nested_cv 1: give 0 \(off\) or the number of outer folds, at least 2",
+       "--nested-cv", "1"),
     pf("pf_cv_folds_reduced", None, r"target 'stage': its smallest training class 'III' has 7 patients: "
        r"cross-validation uses 7 folds for it instead of --cv_folds 10", "--cv-folds", "10", exit_code=0),
     pf("pf_class_absent_from_test", _no_test_class, r"target 'histology': class\(es\) other have no test patient: "

@@ -210,6 +210,7 @@ PIPELINE_PREFLIGHT = {
     "pf_class_with_one_patient": None,
     "pf_test_cohort_no_shared_genes": None,
     "pf_test_cohort_copy_of_train": None,
+    "pf_nested_cv_too_few": None,
     "pf_seed_negative": r"--seed must be >= 0, got -1",
 }
 

@@ -6,6 +6,7 @@ small real ``nextflow run -profile test --nested_cv 3`` and the bad-input runs (
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -202,8 +203,9 @@ def test_plan_repeats_the_jobs_per_outer_fold(cohort: dict) -> None:
 # ---------------------------------------------------------------- real nextflow runs
 @pytest.mark.pipeline
 def test_pipeline_nested_cv_publishes_estimates_side_by_side(tmp_path: Path) -> None:
+    # masking is not what this run checks: --mask_min_auc 1 leaves it out
     run = run_nextflow(tmp_path, "-profile", "test", "--models", "enet,svm", "--nested_cv", "3",
-                       "--interpreters", "masking", timeout=2400)
+                       "--mask_min_auc", "1", timeout=3000)
     assert run.returncode == 0, run.log[-4000:]
     assert "--nested_cv 3: the whole search runs 3 more times" in run.stdout
     res = run.outdir
@@ -226,12 +228,14 @@ def test_pipeline_nested_cv_publishes_estimates_side_by_side(tmp_path: Path) -> 
 
 @pytest.mark.pipeline
 def test_pipeline_nested_cv_too_few_patients_publishes_nothing(tmp_path: Path) -> None:
-    # -profile test: the smallest training class ('stage' III) has 23 patients; 10 outer x 3 inner is fine,
-    # 3 outer x 20 inner is not (23 - 8 = 15 kept)
+    # -profile test: the smallest training class ('stage' III) has 26 patients; 3 outer x 3 inner is fine,
+    # 3 outer x 20 inner is not (26 - 9 = 17 kept)
     run = run_nextflow(tmp_path, "-profile", "test", "--models", "enet", "--nested_cv", "3", "--cv_folds", "20",
                        timeout=900)
     assert run.returncode != 0
-    assert "--nested_cv 3 with --cv_folds 20: target 'stage', class 'III' has 23 training patients" in run.log
+    assert re.search(r"--nested_cv 3 with --cv_folds 20: target 'stage', class 'III' has \d+ training patients; an "
+                     r"outer training part keeps \d+ of them, fewer than the 20 inner folds", run.log), run.log[-3000:]
+    assert "Lower --nested_cv or --cv_folds" in run.log
     published = sorted(p.name for p in run.outdir.iterdir()) if run.outdir.exists() else []
     assert set(published) <= {"pipeline_info"}, published
 
