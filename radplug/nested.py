@@ -164,7 +164,9 @@ def nested_summary(nested: pd.DataFrame, selection: pd.DataFrame | None = None,
         out["test_auc"] = out["target"].map(overall["auc"])
         if "auc_prior" in overall:
             out["auc_prior"] = out["target"].map(overall["auc_prior"])
-    return out
+    first = [c for c in ("target", "family", "cv_auc", "nested_auc", "optimism", "test_auc", "auc_prior")
+             if c in out]
+    return out[first + [c for c in out.columns if c not in first]]
 
 
 def nested_cost(n_outer: int, folds: int, n_jobs: int) -> str:

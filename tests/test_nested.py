@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_nextflow
+from conftest import read_trace, run_nextflow
 
 from radplug.io import read_parquet
 from radplug.nested import (
@@ -236,8 +236,14 @@ def test_pipeline_nested_cv_too_few_patients_publishes_nothing(tmp_path: Path) -
     assert re.search(r"--nested_cv 3 with --cv_folds 20: target 'stage', class 'III' has \d+ training patients; an "
                      r"outer training part keeps \d+ of them, fewer than the 20 inner folds", run.log), run.log[-3000:]
     assert "Lower --nested_cv or --cv_folds" in run.log
+    # the embedded cohort publishes its simulated inputs (data/simulated/) first; nothing else is published
+    # (with --input nothing besides pipeline_info/: tests/test_malformed.py, case pf_nested_cv_too_few)
     published = sorted(p.name for p in run.outdir.iterdir()) if run.outdir.exists() else []
-    assert set(published) <= {"pipeline_info"}, published
+    assert set(published) <= {"pipeline_info", "data"}, published
+    if (run.outdir / "data").exists():
+        assert sorted(p.name for p in (run.outdir / "data").iterdir()) == ["simulated"]
+    status = {row["name"].split(" ")[0].split(":")[-1]: row["status"] for row in read_trace(run.outdir)}
+    assert status.get("PREFLIGHT") == "FAILED" and not {"VALIDATE", "PLAN", "SEARCH"} & set(status), status
 
 
 @pytest.mark.pipeline
