@@ -7,11 +7,20 @@ process PLAN {
 
     output:
     path("jobs.csv"), emit: jobs
+    path("versions.yml")      , emit: versions
 
     script:
     def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
     """
     radplug-plan --tasks ${tasks} --models ${q(opts.models)} --grid ${q(opts.grid)} --chunk-size ${opts.grid_chunk} \\
         ${opts.user_input ? '--user-input' : ''} --out jobs.csv
+    radplug-versions --process '${task.process}' > versions.yml
+    """
+
+    stub:
+    def rows = opts.models.toString().tokenize(',').collect { f -> "stub_${f.trim()},each:stub,${f.trim()},${opts.grid},0,1" }
+    """
+    printf 'job_id,unit,family,preset,chunk,n_chunks\n${rows.join('\\n')}\n' > jobs.csv
+    radplug-versions --process '${task.process}' > versions.yml
     """
 }

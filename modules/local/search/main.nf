@@ -11,6 +11,7 @@ process SEARCH {
 
     output:
     path("cv_${job.job_id}.parquet"), emit: cv
+    path("versions.yml")      , emit: versions
 
     script:
     def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
@@ -19,5 +20,12 @@ process SEARCH {
         --family ${q(job.family)} --grid ${q(job.preset)} --chunk ${job.chunk} --n-chunks ${job.n_chunks} \\
         --folds ${opts.folds} --seed ${opts.seed} --device ${q(opts.device)} ${opts.stack_folds ? '--stack-folds' : ''} \\
         --class-weight ${q(opts.class_weight)} --out ${q("cv_${job.job_id}.parquet")}
+    radplug-versions --process '${task.process}' > versions.yml
+    """
+
+    stub:
+    """
+    touch ${"cv_${job.job_id}.parquet"}
+    radplug-versions --process '${task.process}' > versions.yml
     """
 }
