@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REPO, run_nextflow
+from conftest import REPO, read_trace, run_nextflow
 
 from radplug.hookspecs import ModelFamily, hookimpl
 
@@ -260,3 +260,16 @@ def test_third_party_plugins_in_real_pipeline_run(extras_site: Path, test_profil
     assert set(abl["interpreter"]) == {"ablation"} and set(abl["source"]) == {"gene_blocks"}
     assert set(abl["target"]) == set(masking["target"])
     assert abl["auc_drop"].notna().any() and abl["gene_set"].nunique() == 20
+
+
+@pytest.mark.pipeline
+def test_msigdb_release_spec_goes_to_the_source_and_is_refused_clearly_offline(tmp_path: Path) -> None:
+    """`--genesets msigdb_hallmark=7.0` is passed through to the source plugin, which resolves the release to the
+    Broad's URL; without network PREFLIGHT stops the run naming the URL and what to do, before any training."""
+    run = run_nextflow(tmp_path, "-profile", "test", "--genesets", "msigdb_hallmark=7.0", timeout=900)
+    assert run.returncode != 0
+    assert "h.all.v7.0.symbols.gmt: could not download" in run.stdout + run.stderr
+    assert "pass a local copy instead" in run.stdout + run.stderr
+    published = {p.relative_to(run.outdir).parts[0] for p in run.outdir.rglob("*") if p.is_file()}
+    assert published <= {"pipeline_info", "data"} and not (run.outdir / "data" / "expression.parquet").exists()
+    assert not any(r["name"].startswith("RADPLUG:SEARCH") for r in read_trace(run.outdir))
