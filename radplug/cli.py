@@ -21,6 +21,7 @@ from radplug.io import (
     write_parquet,
 )
 from radplug.models.mlp import CLASS_WEIGHTS
+from radplug.options import apply_schema_defaults
 from radplug.plugins import PluginError
 
 log = logging.getLogger("radplug")
@@ -476,7 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--device", default="cpu")
     s.add_argument("--class-weight", choices=CLASS_WEIGHTS, default="balanced",
                    help="class weights of every family: balanced (n / (classes x count)) or none")
-    s.add_argument("--stack-folds", action="store_true",
+    s.add_argument("--stack-folds", action=argparse.BooleanOptionalAction,
                    help="train the network's CV folds at once (stacked models; faster, same protocol)")
     s.set_defaults(func=cmd_search)
 
@@ -590,7 +591,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("versions", help="software versions (YAML) for pipeline_info")
     s.add_argument("--process", default="RADPLUG")
     s.set_defaults(func=cmd_versions)
-    return p
+    return apply_schema_defaults(p)   # a step's options that are pipeline parameters default as in the schema
 
 
 def main(argv: list[str] | None = None) -> int:

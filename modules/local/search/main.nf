@@ -18,7 +18,7 @@ process SEARCH {
     """
     radplug-search --expression ${expression} --targets ${targets} --tasks ${tasks} --unit ${q(job.unit)} \\
         --family ${q(job.family)} --grid ${q(job.preset)} --chunk ${job.chunk} --n-chunks ${job.n_chunks} \\
-        --folds ${opts.folds} --seed ${opts.seed} --device ${q(opts.device)} ${opts.stack_folds ? '--stack-folds' : ''} \\
+        --folds ${opts.folds} --seed ${opts.seed} --device ${q(opts.device)} ${opts.stack_folds ? '--stack-folds' : '--no-stack-folds'} \\
         --class-weight ${q(opts.class_weight)} --out ${q("cv_${job.job_id}.parquet")}
     radplug-versions --process '${task.process}' > versions.yml
     """
