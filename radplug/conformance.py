@@ -68,18 +68,26 @@ def _check_proba(proba: Any, n: int, k: int) -> str:
     return ""
 
 
-def check_family(name: str, seed: int = 0, preset: str | None = None) -> list[CheckResult]:
-    """Run every conformance check on family ``name``; one result per check (never raises for a failure)."""
-    fam = get_family(name)
-    results: list[CheckResult] = []
+def _run_checks(results: list[CheckResult]) -> Callable[[str, Callable[[], str]], None]:
+    """A runner that records one check's outcome; a raised exception is a failure naming where it came from (a
+    failing plugin must be reported, not crash the checker)."""
 
     def run(check: str, fn: Callable[[], str]) -> None:
         try:
             problem = fn()
-        except Exception as exc:  # a failing plugin must be reported, not crash the checker
+        except Exception as exc:
             tb = traceback.extract_tb(exc.__traceback__)[-1]
             problem = f"{type(exc).__name__}: {exc} (at {tb.filename}:{tb.lineno})"
         results.append(CheckResult(check, not problem, problem))
+
+    return run
+
+
+def check_family(name: str, seed: int = 0, preset: str | None = None) -> list[CheckResult]:
+    """Run every conformance check on family ``name``; one result per check (never raises for a failure)."""
+    fam = get_family(name)
+    results: list[CheckResult] = []
+    run = _run_checks(results)
 
     preset = preset or smallest_preset(fam)
 
@@ -184,14 +192,7 @@ def check_extractor(name: str, seed: int = 0, preset: str | None = None) -> list
 
     ext = get_extractor(name)
     results: list[CheckResult] = []
-
-    def run(check: str, fn: Callable[[], str]) -> None:
-        try:
-            problem = fn()
-        except Exception as exc:
-            tb = traceback.extract_tb(exc.__traceback__)[-1]
-            problem = f"{type(exc).__name__}: {exc} (at {tb.filename}:{tb.lineno})"
-        results.append(CheckResult(check, not problem, problem))
+    run = _run_checks(results)
 
     def presets() -> str:
         if not ext.presets:
@@ -235,20 +236,6 @@ def check_extractor(name: str, seed: int = 0, preset: str | None = None) -> list
     run(f"extract() on a synthetic phantom (preset {preset})", extract)
     run("determinism", determinism)
     return results
-
-
-def _run_checks(results: list[CheckResult]) -> Callable[[str, Callable[[], str]], None]:
-    """A runner that records one check's outcome (a raised exception is a failure naming where it came from)."""
-
-    def run(check: str, fn: Callable[[], str]) -> None:
-        try:
-            problem = fn()
-        except Exception as exc:
-            tb = traceback.extract_tb(exc.__traceback__)[-1]
-            problem = f"{type(exc).__name__}: {exc} (at {tb.filename}:{tb.lineno})"
-        results.append(CheckResult(check, not problem, problem))
-
-    return run
 
 
 def _toy_model(seed: int) -> tuple[Any, Any, Any, Any]:
