@@ -139,9 +139,36 @@ def cmd_plan(a: argparse.Namespace) -> None:
     from radplug.search import plan_jobs, resolve_preset
 
     preset = resolve_preset(a.grid, a.user_input)
-    jobs = plan_jobs(read_parquet(a.tasks), _csv_list(a.models), preset, a.chunk_size)
-    jobs.to_csv(a.out, index=False)
-    log.info("%d SEARCH jobs planned", len(jobs))
+    tasks = read_parquet(a.tasks)
+    if a.estimate:
+        _print_estimate(a, tasks, preset)
+    if a.out:
+        jobs = plan_jobs(tasks, _csv_list(a.models), preset, a.chunk_size)
+        jobs.to_csv(a.out, index=False)
+        log.info("%d SEARCH jobs planned", len(jobs))
+    elif not a.estimate:
+        raise RadplugInputError("radplug plan: give --out (the jobs CSV), --estimate, or both")
+
+
+def _print_estimate(a: argparse.Namespace, tasks: pd.DataFrame, preset: str) -> None:
+    """The run's cost (radplug.estimate) on stdout and in the log."""
+    import pyarrow.parquet as pq
+
+    from radplug.estimate import describe_estimate, estimate_run
+
+    if a.expression:
+        n_genes = len(pq.read_schema(a.expression).names) - 1
+    elif a.n_genes:
+        n_genes = a.n_genes
+    else:
+        raise RadplugInputError("radplug plan --estimate needs --expression (or --n-genes)")
+    n_train = int(max(sum(json.loads(c).values()) for c in tasks["n_train"]))   # labelled training patients
+    est = estimate_run(tasks, _csv_list(a.models), preset, a.chunk_size, a.folds, n_train, n_genes,
+                       a.stack_folds, a.sources)
+    text = (f"estimate for grid '{preset}', {len(tasks)} targets, {n_train} training patients, {n_genes} genes, "
+            f"{a.folds}-fold CV:\n" + describe_estimate(est))
+    print(text)
+    log.info("%s", text)
 
 
 def cmd_search(a: argparse.Namespace) -> None:
@@ -463,7 +490,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--user-input", action="store_true",
                    help="the run is on user data (--input): 'auto' means standard, and 'fast' is warned about")
     s.add_argument("--chunk-size", type=int, default=8)
-    s.add_argument("--out", required=True)
+    s.add_argument("--out", default=None, help="jobs CSV (required unless --estimate)")
+    s.add_argument("--estimate", action="store_true",
+                   help="print the run's cost first: SEARCH tasks, CV fits, largest task's memory, rough CPU hours")
+    s.add_argument("--expression", default=None, help="with --estimate: the expression table (for its gene count)")
+    s.add_argument("--n-genes", type=int, default=None, help="with --estimate and no --expression: genes")
+    s.add_argument("--folds", type=int, default=10)
+    s.add_argument("--stack-folds", action=argparse.BooleanOptionalAction, default=True)
+    s.add_argument("--sources", type=int, default=1, help="with --estimate: gene-set sources (MASK tasks)")
     s.set_defaults(func=cmd_plan)
 
     s = sub.add_parser("search", help="cross-validate one chunk of one family's grid on one unit")
