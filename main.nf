@@ -38,7 +38,13 @@ def validateParameters(schema) {
     def errors = []
     params.each { name, value ->
         def key = name.toString()
-        if (key.contains('-')) { return }   // Nextflow also stores kebab-case spellings
+        if (key.contains('-')) {
+            // `--max-missing 0.5` would set params['max-missing'] (and maxMissing), never max_missing: refuse it
+            def underscored = key.replace('-', '_')
+            errors << (props[underscored] != null ? "--${key}: radplug's parameters are written with underscores: use --${underscored}"
+                                                  : "unknown parameter --${key} (see --help)")
+            return
+        }
         def p = props[key]
         if (p == null) {
             def camelOk = props.keySet().any { it.replaceAll(/_([a-z])/) { m -> m[1].toUpperCase() } == key }
@@ -127,7 +133,9 @@ workflow.onComplete {
     if (params.help || params.version) {
         return                                   // nothing ran: no report to rebuild, nothing to publish
     }
-    if (workflow.success && file("${params.outdir}/report/report.html").exists()) {
+    if (workflow.success && workflow.stubRun) {
+        log.info "radplug stub run finished: every step ran its stub (empty placeholder outputs) in ${workflow.duration}"
+    } else if (workflow.success && file("${params.outdir}/report/report.html").exists()) {
         // Rebuild the report with the finished run's task timings (the trace is complete only now); skipped
         // quietly where radplug is not installed on the launching machine (e.g. container-only setups).
         try {

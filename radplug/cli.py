@@ -21,6 +21,7 @@ from radplug.io import (
     write_parquet,
 )
 from radplug.models.mlp import CLASS_WEIGHTS
+from radplug.options import apply_schema_defaults
 from radplug.plugins import PluginError
 
 log = logging.getLogger("radplug")
@@ -139,14 +140,41 @@ def cmd_plan(a: argparse.Namespace) -> None:
     from radplug.search import plan_jobs, resolve_preset
 
     preset = resolve_preset(a.grid, a.user_input)
-    jobs = plan_jobs(read_parquet(a.tasks), _csv_list(a.models), preset, a.chunk_size, a.nested_cv)
-    jobs.to_csv(a.out, index=False)
-    main_jobs = int((jobs["outer"] < 0).sum())
-    log.info("%d SEARCH jobs planned", main_jobs)
-    if a.nested_cv:
-        from radplug.nested import nested_cost
+    tasks = read_parquet(a.tasks)
+    if a.estimate:
+        _print_estimate(a, tasks, preset)
+    if a.out:
+        jobs = plan_jobs(tasks, _csv_list(a.models), preset, a.chunk_size, a.nested_cv)
+        jobs.to_csv(a.out, index=False)
+        main_jobs = int((jobs["outer"] < 0).sum())
+        log.info("%d SEARCH jobs planned", main_jobs)
+        if a.nested_cv:
+            from radplug.nested import nested_cost
 
-        log.warning(nested_cost(a.nested_cv, a.folds, main_jobs))
+            log.warning(nested_cost(a.nested_cv, a.folds, main_jobs))
+    elif not a.estimate:
+        raise RadplugInputError("radplug plan: give --out (the jobs CSV), --estimate, or both")
+
+
+def _print_estimate(a: argparse.Namespace, tasks: pd.DataFrame, preset: str) -> None:
+    """The run's cost (radplug.estimate) on stdout and in the log."""
+    import pyarrow.parquet as pq
+
+    from radplug.estimate import describe_estimate, estimate_run
+
+    if a.expression:
+        n_genes = len(pq.read_schema(a.expression).names) - 1
+    elif a.n_genes:
+        n_genes = a.n_genes
+    else:
+        raise RadplugInputError("radplug plan --estimate needs --expression (or --n-genes)")
+    n_train = int(max(sum(json.loads(c).values()) for c in tasks["n_train"]))   # labelled training patients
+    est = estimate_run(tasks, _csv_list(a.models), preset, a.chunk_size, a.folds, n_train, n_genes,
+                       a.stack_folds, a.sources)
+    text = (f"estimate for grid '{preset}', {len(tasks)} targets, {n_train} training patients, {n_genes} genes, "
+            f"{a.folds}-fold CV:\n" + describe_estimate(est))
+    print(text)
+    log.info("%s", text)
 
 
 def cmd_search(a: argparse.Namespace) -> None:
@@ -232,13 +260,16 @@ def _parse_sources(specs: list[str]) -> list[tuple[str, str | None]]:
 def cmd_mask(a: argparse.Namespace) -> None:
     from radplug.final import load_model
     from radplug.genesets import prepare_gene_sets, source_info
-    from radplug.interpret import permutation_importance
-    from radplug.masking import mask_model, saturation
+    from radplug.hookspecs import InterpretRequest
+    from radplug.interpret import interpreter_names, run_interpreter, saturated_classes
     from radplug.plugins import get_source
 
+    names = interpreter_names(a.interpreters)   # unknown names fail before anything is read
     model = load_model(a.model)
     expression, targets = read_expression(a.expression), read_parquet(a.targets)
     out = Path(a.outdir)
+    options = {"n_random": a.n_random, "max_random": a.max_random, "null_bins": a.max_null_sizes,
+               "fdr_scope": a.fdr_scope}
     for name, path in _parse_sources(a.genesets):
         src = get_source(name)
         long = src.load(path)
@@ -250,25 +281,28 @@ def cmd_mask(a: argparse.Namespace) -> None:
         stem = f"{safe_id(model.target)}__{safe_id(name)}"
         write_parquet(prep.coverage.assign(source=name), out / f"{stem}.coverage.parquet", "mask")
         write_parquet(prep.dropped.assign(source=name), out / f"{stem}.dropped.parquet", "mask")
-        real, null = mask_model(model, expression, targets, prep.members, prep.coverage, name, a.n_random,
-                                a.max_null_sizes, a.seed, a.device, max_random=a.max_random,
-                                fdr_scope=a.fdr_scope)
+        request = InterpretRequest(model, expression, targets, prep.members, prep.coverage, name, a.seed,
+                                   a.device, options)
         info = source_info(src, long)
-        real["source_version"] = info["version"]
-        meta = {"source": name, "n_random": a.n_random, "max_random": a.max_random,
-                "null_bins": a.max_null_sizes, "fdr_scope": a.fdr_scope}
-        write_parquet(real, out / f"{stem}.masking.parquet", "mask", **meta,
-                      source_license=info["license"], source_citation=info["citation"])
-        write_parquet(null, out / f"{stem}.null.parquet", "mask", **meta)
-        saturated = [c for c, g in real[real["cohort"] == "test"].groupby("class") if saturation(g)[0]]
-        run_perm = "permutation" in _csv_list(a.interpreters)
-        if saturated and not run_perm:
-            log.warning("%s x %s: masking is saturated for class(es) %s; running gene-set permutation importance, "
-                        "which does not saturate", model.target, name, ", ".join(map(str, saturated)))
-        if run_perm or saturated:
-            perm = permutation_importance(model, expression, targets, prep.members, name, a.seed,
-                                          device=a.device)
-            write_parquet(perm, out / f"{stem}.permutation.parquet", "mask", source=name)
+        todo = list(names)
+        while todo:
+            interp = todo.pop(0)
+            res = run_interpreter(interp, request)
+            if interp == "masking":
+                real = res.table
+                real["source_version"] = info["version"]
+                meta = {"source": name, **res.metadata}
+                write_parquet(real, out / f"{stem}.masking.parquet", "mask", **meta,
+                              source_license=info["license"], source_citation=info["citation"])
+                write_parquet(res.extra["null"], out / f"{stem}.null.parquet", "mask", **meta)
+                saturated = saturated_classes(real)
+                if saturated and "permutation" not in names:
+                    log.warning("%s x %s: masking is saturated for class(es) %s; running gene-set permutation "
+                                "importance, which does not saturate", model.target, name, ", ".join(saturated))
+                    todo.append("permutation")
+            else:
+                write_parquet(res.table, out / f"{stem}__{safe_id(interp)}.interpretation.parquet", "mask",
+                              source=name, interpreter=interp, **res.metadata)
 
 
 def cmd_significance(a: argparse.Namespace) -> None:
@@ -289,16 +323,21 @@ def cmd_significance(a: argparse.Namespace) -> None:
              "q < 0.05; %d saturated and %d implausible rows", int(test["p_value"].notna().sum()),
              ", ".join(FDR_FAMILIES[a.fdr_scope]), drawn, int((test["call"] == "significant").sum()),
              int(test["saturated"].sum()), int(test["implausible"].sum()))
-    for kind, files in (("coverage", a.coverage), ("dropped", a.dropped), ("permutation", a.permutation)):
-        if files:
-            tabs = [read_parquet(p) for p in files]
-            tabs = [t for t in tabs if len(t)]
-            if tabs:
-                tab = pd.concat(tabs, ignore_index=True)
-                if kind in ("coverage", "dropped"):
-                    tab = tab.drop_duplicates(["source", "gene_set"])
-                write_parquet(tab, out / f"geneset_{kind}.parquet" if kind != "permutation"
-                              else out / "permutation.parquet", "significance")
+    for kind, files in (("coverage", a.coverage), ("dropped", a.dropped)):
+        tabs = [t for t in (read_parquet(p) for p in files) if len(t)]
+        if tabs:
+            tab = pd.concat(tabs, ignore_index=True).drop_duplicates(["source", "gene_set"])
+            write_parquet(tab, out / f"geneset_{kind}.parquet", "significance")
+    # every other interpreter's rows, one table per interpreter (masking/<name>.parquet)
+    by_interpreter: dict[str, list[pd.DataFrame]] = {}
+    for p in a.interpretations:
+        tab = read_parquet(p)
+        if len(tab):
+            by_interpreter.setdefault(str(tab["interpreter"].iloc[0]), []).append(tab)
+    for interp, tabs in sorted(by_interpreter.items()):
+        write_parquet(pd.concat(tabs, ignore_index=True), out / f"{safe_id(interp)}.parquet", "significance",
+                      interpreter=interp)
+        log.info("interpreter %s: %d rows from %d task(s)", interp, sum(len(t) for t in tabs), len(tabs))
 
 
 def cmd_modules(a: argparse.Namespace) -> None:
@@ -369,12 +408,17 @@ def cmd_grid(a: argparse.Namespace) -> None:
 
 
 def cmd_check_plugin(a: argparse.Namespace) -> None:
-    from radplug.conformance import check_extractor, check_family
-    from radplug.plugins import feature_extractors
+    from radplug.conformance import check_extractor, check_family, check_interpreter, check_source
+    from radplug.plugins import feature_extractors, geneset_sources, interpreters
 
-    is_extractor = a.family in feature_extractors()
-    check = check_extractor if is_extractor else check_family
-    results = check(a.family, a.seed, a.preset)
+    if a.family in feature_extractors():
+        kind, results = "feature extractor", check_extractor(a.family, a.seed, a.preset)
+    elif a.family in interpreters():
+        kind, results = "interpreter", check_interpreter(a.family, a.seed)
+    elif a.family in geneset_sources():
+        kind, results = "gene-set source", check_source(a.family, a.seed, a.spec)
+    else:
+        kind, results = "model family", check_family(a.family, a.seed, a.preset)
     if a.json:
         print(json.dumps([r.__dict__ for r in results], indent=2))
     else:
@@ -382,25 +426,14 @@ def cmd_check_plugin(a: argparse.Namespace) -> None:
             print(f"{'PASS' if r.passed else 'FAIL'}  {r.check}" + (f": {r.detail}" if r.detail else ""))
     failed = [r.check for r in results if not r.passed]
     if failed:
-        kind = "feature extractor" if is_extractor else "model family"
         raise PluginError(f"{kind} '{a.family}' fails {len(failed)} conformance check(s): "
                           f"{'; '.join(failed)}")
 
 
 def cmd_versions(a: argparse.Namespace) -> None:
-    import numpy
-    import sklearn
-    import torch
+    from radplug.versions import software_versions
 
-    print(f'"{a.process}":\n    radplug: {__version__}\n    python: {sys.version.split()[0]}\n'
-          f"    numpy: {numpy.__version__}\n    pandas: {pd.__version__}\n    scikit-learn: {sklearn.__version__}\n"
-          f"    torch: {torch.__version__}")
-    try:                                   # the optional radiomics extra (EXTRACT)
-        import radiomics
-
-        print(f"    pyradiomics: {radiomics.__version__}")
-    except ImportError:
-        pass
+    sys.stdout.write(software_versions(a.process))
 
 
 # --------------------------------------------------------------------------- parser
@@ -481,10 +514,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--user-input", action="store_true",
                    help="the run is on user data (--input): 'auto' means standard, and 'fast' is warned about")
     s.add_argument("--chunk-size", type=int, default=8)
+    s.add_argument("--out", default=None, help="jobs CSV (required unless --estimate)")
+    s.add_argument("--estimate", action="store_true",
+                   help="print the run's cost first: SEARCH tasks, CV fits, largest task's memory, rough CPU hours")
+    s.add_argument("--expression", default=None, help="with --estimate: the expression table (for its gene count)")
+    s.add_argument("--n-genes", type=int, default=None, help="with --estimate and no --expression: genes")
+    s.add_argument("--folds", type=int, default=10)
     s.add_argument("--nested-cv", type=int, default=0,
                    help="outer folds of nested CV (0: off): the jobs again once per outer fold")
-    s.add_argument("--folds", type=int, default=10, help="inner CV folds (for the nested-CV cost in the log)")
-    s.add_argument("--out", required=True)
+    s.add_argument("--stack-folds", action=argparse.BooleanOptionalAction, default=True)
+    s.add_argument("--sources", type=int, default=1, help="with --estimate: gene-set sources (MASK tasks)")
     s.set_defaults(func=cmd_plan)
 
     s = sub.add_parser("search", help="cross-validate one chunk of one family's grid on one unit")
@@ -498,7 +537,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--device", default="cpu")
     s.add_argument("--class-weight", choices=CLASS_WEIGHTS, default="balanced",
                    help="class weights of every family: balanced (n / (classes x count)) or none")
-    s.add_argument("--stack-folds", action="store_true",
+    s.add_argument("--stack-folds", action=argparse.BooleanOptionalAction,
                    help="train the network's CV folds at once (stacked models; faster, same protocol)")
     s.add_argument("--outer-fold", type=int, default=-1,
                    help="nested CV: search on the training patients outside this outer fold (-1: all)")
@@ -512,7 +551,7 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument(f"--{f}", required=True)
     s.add_argument("--models", default="mlp,enet,svm,rf,gbt")
     s.add_argument("--outer-fold", type=int, required=True)
-    s.add_argument("--n-outer", type=int, required=True)
+    s.add_argument("--n-outer", type=int, required=True, help="the number of outer folds (--nested_cv)")
     s.add_argument("--seed", type=int, default=42)
     s.add_argument("--device", default="cpu")
     s.add_argument("--class-weight", choices=CLASS_WEIGHTS, default="balanced")
@@ -561,7 +600,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-null-sizes", type=_positive_int, default=10, help="set-size bins of the null")
     s.add_argument("--fdr-scope", choices=["target", "run"], default="target",
                    help="BH family: one source x target x cohort x class, or the whole run")
-    s.add_argument("--interpreters", default="masking")
+    s.add_argument("--interpreters", default="masking,permutation")
     s.add_argument("--seed", type=int, default=42)
     s.add_argument("--device", default="cpu")
     s.set_defaults(func=cmd_mask)
@@ -571,7 +610,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--null", nargs="+", required=True)
     s.add_argument("--coverage", nargs="*", default=[])
     s.add_argument("--dropped", nargs="*", default=[])
-    s.add_argument("--permutation", nargs="*", default=[])
+    s.add_argument("--interpretations", nargs="*", default=[],
+                   help="tables of the interpreters other than masking (MASK's *.interpretation.parquet)")
     s.add_argument("--fdr-scope", choices=["target", "run"], default="target",
                    help="BH family: one source x target x cohort x class, or the whole run")
     s.add_argument("--outdir", required=True)
@@ -615,8 +655,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--count", action="store_true")
     s.set_defaults(func=cmd_grid)
 
-    s = sub.add_parser("check-plugin", help="conformance check of a model family or a feature extractor")
-    s.add_argument("family", help="model family or feature extractor name")
+    s = sub.add_parser("check-plugin", help="conformance check of a model family, interpreter, gene-set source "
+                       "or feature extractor")
+    s.add_argument("family", help="model family, interpreter, gene-set source or feature extractor name")
+    s.add_argument("--spec", default=None, help="for a gene-set source: what --genesets NAME=SPEC would pass")
     s.add_argument("--preset", default=None, help="grid preset to take the configuration from (default fast)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--json", action="store_true")
@@ -625,7 +667,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("versions", help="software versions (YAML) for pipeline_info")
     s.add_argument("--process", default="RADPLUG")
     s.set_defaults(func=cmd_versions)
-    return p
+    return apply_schema_defaults(p)   # a step's options that are pipeline parameters default as in the schema
 
 
 def main(argv: list[str] | None = None) -> int:

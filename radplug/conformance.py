@@ -68,18 +68,26 @@ def _check_proba(proba: Any, n: int, k: int) -> str:
     return ""
 
 
-def check_family(name: str, seed: int = 0, preset: str | None = None) -> list[CheckResult]:
-    """Run every conformance check on family ``name``; one result per check (never raises for a failure)."""
-    fam = get_family(name)
-    results: list[CheckResult] = []
+def _run_checks(results: list[CheckResult]) -> Callable[[str, Callable[[], str]], None]:
+    """A runner that records one check's outcome; a raised exception is a failure naming where it came from (a
+    failing plugin must be reported, not crash the checker)."""
 
     def run(check: str, fn: Callable[[], str]) -> None:
         try:
             problem = fn()
-        except Exception as exc:  # a failing plugin must be reported, not crash the checker
+        except Exception as exc:
             tb = traceback.extract_tb(exc.__traceback__)[-1]
             problem = f"{type(exc).__name__}: {exc} (at {tb.filename}:{tb.lineno})"
         results.append(CheckResult(check, not problem, problem))
+
+    return run
+
+
+def check_family(name: str, seed: int = 0, preset: str | None = None) -> list[CheckResult]:
+    """Run every conformance check on family ``name``; one result per check (never raises for a failure)."""
+    fam = get_family(name)
+    results: list[CheckResult] = []
+    run = _run_checks(results)
 
     preset = preset or smallest_preset(fam)
 
@@ -184,14 +192,7 @@ def check_extractor(name: str, seed: int = 0, preset: str | None = None) -> list
 
     ext = get_extractor(name)
     results: list[CheckResult] = []
-
-    def run(check: str, fn: Callable[[], str]) -> None:
-        try:
-            problem = fn()
-        except Exception as exc:
-            tb = traceback.extract_tb(exc.__traceback__)[-1]
-            problem = f"{type(exc).__name__}: {exc} (at {tb.filename}:{tb.lineno})"
-        results.append(CheckResult(check, not problem, problem))
+    run = _run_checks(results)
 
     def presets() -> str:
         if not ext.presets:
@@ -234,4 +235,107 @@ def check_extractor(name: str, seed: int = 0, preset: str | None = None) -> list
         return results
     run(f"extract() on a synthetic phantom (preset {preset})", extract)
     run("determinism", determinism)
+    return results
+
+
+def _toy_model(seed: int) -> tuple[Any, Any, Any, Any]:
+    """A small fitted elastic-net model on synthetic data with signal in genes 0-3, its expression and targets
+    tables (train and test cohorts), and three gene sets as a long table (the signal genes, noise, a mix)."""
+    import pandas as pd
+
+    from radplug.cv import make_pipeline
+    from radplug.final import FinalModel
+
+    rng = np.random.default_rng(seed)
+    n, p = 60, 30
+    X = rng.normal(size=(n, p))
+    y = (X[:, :4].sum(axis=1) + 0.5 * rng.normal(size=n) > 0).astype(int)
+    genes = [f"G{i}" for i in range(p)]
+    ids = [f"P{i}" for i in range(n)]
+    train = np.arange(n) < 40
+    pipe = make_pipeline("enet", {"l1_ratio": 0.5, "C": 1.0}, seed).fit(X[train], y[train])
+    model = FinalModel("toy", "enet", "c0", {"l1_ratio": 0.5, "C": 1.0}, ["0", "1"], genes, pipe, seed, 0.9)
+    expression = pd.DataFrame(X, index=pd.Index(ids, name="sample_id"), columns=genes)
+    targets = pd.DataFrame({"sample_id": ids, "cohort": np.where(train, "train", "test"), "toy": y.astype(str)})
+    sets = {"SIGNAL": [0, 1, 2, 3], "NOISE": list(range(10, 20)), "MIX": [0, 1, 20, 21, 22]}
+    long = pd.DataFrame([(s, genes[i]) for s, idx in sets.items() for i in idx], columns=["gene_set", "gene"])
+    return model, expression, targets, long
+
+
+def check_interpreter(name: str, seed: int = 0, preset: str | None = None) -> list[CheckResult]:
+    """Conformance checks of an interpreter plugin on a small fitted model (never raises for a failure): it runs
+    through ``radplug.interpret.run_interpreter``, its table has the required columns, a row for every gene set,
+    AUCs in [0, 1] (or NaN), and the same numbers for the same seed."""
+    import pandas as pd
+
+    from radplug.hookspecs import InterpretRequest
+    from radplug.interpret import run_interpreter
+    from radplug.plugins import get_interpreter
+
+    get_interpreter(name)
+    results: list[CheckResult] = []
+    run = _run_checks(results)
+    state: dict[str, Any] = {}
+    from radplug.genesets import prepare_gene_sets
+
+    model, expression, targets, long = _toy_model(seed)
+    prep = prepare_gene_sets(long, model.genes, 3, 50)
+    members, coverage = prep.members, prep.coverage
+
+    def request() -> InterpretRequest:
+        return InterpretRequest(model, expression, targets, members, coverage, "conformance", seed, "cpu",
+                                {"n_random": 20, "max_random": 40, "null_bins": 2, "fdr_scope": "target"})
+
+    def score() -> str:
+        state["table"] = table = run_interpreter(name, request()).table
+        missing_sets = set(members) - set(table["gene_set"].astype(str)) if len(table) else set(members)
+        if missing_sets:
+            return f"no row for gene set(s) {sorted(missing_sets)}"
+        auc = pd.to_numeric(table["auc"], errors="coerce")
+        bad = table.loc[auc.notna() & ((auc < 0) | (auc > 1)), "gene_set"].tolist()
+        return f"AUC outside [0, 1] for {bad[:3]}" if bad else ""
+
+    def determinism() -> str:
+        if "table" not in state:
+            return "skipped: score() failed"
+        again = run_interpreter(name, request()).table
+        a = pd.to_numeric(state["table"]["auc"], errors="coerce").to_numpy()
+        b = pd.to_numeric(again["auc"], errors="coerce").to_numpy()
+        same = a.shape == b.shape and np.allclose(a, b, equal_nan=True)
+        return "" if same else "a second run with the same seed gives other AUCs"
+
+    run("score() through the runner: columns, every set, AUC range", score)
+    run("determinism", determinism)
+    return results
+
+
+def check_source(name: str, seed: int = 0, spec: str | None = None) -> list[CheckResult]:
+    """Conformance checks of a gene-set source plugin (never raises for a failure): its metadata are non-empty
+    strings and ``load(spec)`` returns a non-empty long table with string columns gene_set and gene and no
+    duplicate rows. ``spec`` is what a user would pass after ``NAME=`` (required when the source needs one)."""
+    from radplug.plugins import get_source
+
+    src = get_source(name)
+    results: list[CheckResult] = []
+    run = _run_checks(results)
+
+    def metadata() -> str:
+        empty = [f for f in ("version", "license", "citation") if not str(getattr(src, f) or "").strip()]
+        return f"empty metadata field(s) {empty}" if empty else ""
+
+    def load() -> str:
+        if src.needs_path and not spec:
+            return f"the source needs a spec: rerun with --spec (what a user passes as --genesets {name}=SPEC)"
+        long = src.load(spec)
+        missing = [c for c in ("gene_set", "gene") if c not in getattr(long, "columns", [])]
+        if missing:
+            return f"load() returned a table without column(s) {missing}"
+        if not len(long):
+            return "load() returned no gene set"
+        if long.duplicated(["gene_set", "gene"]).any():
+            return "load() returned duplicate (gene_set, gene) rows"
+        return ""
+
+    run("metadata (version, license, citation)", metadata)
+    run("load(spec) returns a long gene_set, gene table", load)
     return results

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -10,6 +11,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from radplug.plugins import get_family
+
+log = logging.getLogger(__name__)
 
 
 def cv_splits(y_strat: np.ndarray, n_splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -22,6 +25,21 @@ def cv_splits(y_strat: np.ndarray, n_splits: int, seed: int) -> list[tuple[np.nd
     return list(skf.split(np.zeros(len(y_strat)), y_strat))
 
 
+def family_device(fam: Any, device: str) -> str:
+    """``device`` when the family declares it (``ModelFamily.devices``), otherwise ``cpu``."""
+    kind = device.split(":")[0]
+    if kind in fam.devices:
+        return device
+    if fam.name not in _DEVICE_FALLBACK_LOGGED:
+        _DEVICE_FALLBACK_LOGGED.add(fam.name)
+        log.info("model family %s declares devices %s: running on cpu instead of %s", fam.name,
+                 ", ".join(fam.devices), device)
+    return "cpu"
+
+
+_DEVICE_FALLBACK_LOGGED: set[str] = set()
+
+
 def make_estimator(family: str, params: dict[str, Any], seed: int, device: str = "cpu",
                    class_weight: str = "balanced") -> Any:
     """The family's estimator with ``params``; ``random_state``, ``device`` and ``class_weight`` set when it
@@ -31,13 +49,14 @@ def make_estimator(family: str, params: dict[str, Any], seed: int, device: str =
 
     if class_weight not in CLASS_WEIGHTS:
         raise ValueError(f"--class_weight must be one of {', '.join(CLASS_WEIGHTS)}, got {class_weight!r}")
-    est = get_family(family).factory(**dict(params))
+    fam = get_family(family)
+    est = fam.factory(**dict(params))
     est_params = est.get_params()
     extra: dict[str, Any] = {}
     if "random_state" in est_params:
         extra["random_state"] = seed
     if "device" in est_params:
-        extra["device"] = device
+        extra["device"] = family_device(fam, device)
     if "class_weight" in est_params and "class_weight" not in params:
         # scikit-learn spells "no weights" None; radplug's own estimators take the string
         native = class_weight == "none" and est.__class__.__module__.startswith("sklearn")

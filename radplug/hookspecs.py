@@ -20,7 +20,10 @@ class ModelFamily:
     ``grids`` maps a preset name (``paper``, ``fast``, ...) to a list of parameter dicts.
     ``multilabel``: the estimator accepts a 2-D 0/1 target matrix (one network for a radiomic group).
     ``devices``: the devices it can use (``cpu``, ``cuda``); a ``device`` parameter is passed when the
-    estimator has one.
+    estimator has one, and a device the family does not declare is replaced by ``cpu`` (with a log line).
+    ``fold_stacked``: optional trainer ``fold_stacked(params, X, y, splits, seed, device, class_weight=...)``
+    that fits every CV fold of one configuration at once and returns one probability array per fold
+    (``--stack_folds``); families without one are fitted fold by fold.
     ``maskable_fast``: informational only, not read by radplug. The masking engine takes its
     exact fast path for any fitted estimator with a ``network_`` whose first layer is ``torch.nn.Linear``;
     other estimators are masked through ``predict_proba``.
@@ -34,13 +37,18 @@ class ModelFamily:
     multilabel: bool = False
     devices: tuple[str, ...] = ("cpu",)
     maskable_fast: bool = False
+    fold_stacked: Callable[..., list[Any]] | None = None
 
 
 @dataclass(frozen=True)
 class GeneSetSource:
-    """A gene-set collection. ``load(path)`` returns a long table with columns gene_set, gene.
+    """A gene-set collection. ``load(spec)`` returns a long table with columns gene_set, gene.
 
-    ``path`` is the file or URL the user gave for this source (None: the source's default location).
+    ``spec`` is what the user wrote after ``SOURCE=`` in ``--genesets``: a local file (staged by Nextflow), a
+    URL, a release (``msigdb_hallmark=7.0``) or anything else the source understands; None when the user gave
+    the name alone. The source resolves it itself (the pipeline passes it through unchanged) and raises
+    ``radplug.io.RadplugInputError`` with a clear message when it cannot. ``needs_path``: the source needs a
+    spec (``--genesets NAME`` alone is refused before anything runs).
     """
 
     name: str
@@ -53,16 +61,49 @@ class GeneSetSource:
 
 
 @dataclass(frozen=True)
-class Interpreter:
-    """A model interpretation method over gene sets (masking-like).
+class InterpretRequest:
+    """Everything an interpreter gets for one (model, gene-set source): the final model
+    (``radplug.final.FinalModel``: ``target``, ``family``, ``classes``, ``genes``, ``predict_proba``), the
+    expression matrix (patients x genes), the targets table (``sample_id``, ``cohort``, one column per target),
+    the gene sets as column indices into ``model.genes`` (``members``), their coverage table, the source name,
+    the seed, the device, and the MASK step's options (``n_random``, ``max_random``, ``null_bins``,
+    ``fdr_scope``, ...)."""
 
-    ``score(model, expression, labels, gene_sets, **options)`` returns a long table with columns
-    target, class, gene_set, auc, ap (one row per set and class).
+    model: Any
+    expression: Any
+    targets: Any
+    members: dict[str, Any]
+    coverage: Any
+    source: str
+    seed: int = 0
+    device: str = "cpu"
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class InterpretResult:
+    """What an interpreter returns: ``table``, a long table with at least the columns target, cohort, class,
+    gene_set and auc (one row per set, class and cohort; more columns are kept), plus optional extra tables by
+    name (masking adds its ``null``) and metadata recorded in the Parquet file."""
+
+    table: Any
+    extra: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """A model interpretation method over gene sets.
+
+    ``score(request: InterpretRequest) -> InterpretResult``. The MASK step runs masking (always: it feeds the
+    significance step) and every interpreter named in ``--interpreters``, each through the same runner
+    (``radplug.interpret.run_interpreter``); a non-masking interpreter's table is published as
+    ``masking/<name>.parquet``.
     """
 
     name: str
     summary: str
-    score: Callable[..., Any]
+    score: Callable[[InterpretRequest], InterpretResult]
     reference: str = ""
     options: dict[str, Any] = field(default_factory=dict)
 

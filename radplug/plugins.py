@@ -143,6 +143,17 @@ def get_extractor(name: str) -> FeatureExtractor:
     return exts[name]
 
 
+def get_interpreter(name: str) -> Interpreter:
+    """The interpreter called ``name``; a clear error lists the available ones."""
+    interps = interpreters()
+    if name not in interps:
+        raise PluginError(
+            f"unknown interpreter '{name}'. Available: {', '.join(sorted(interps))}. "
+            "Install the plugin that provides it (see `radplug plugins`)."
+        )
+    return interps[name]
+
+
 def get_family(name: str) -> ModelFamily:
     """The model family called ``name``; a clear error lists the available ones."""
     fams = model_families()

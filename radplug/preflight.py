@@ -108,7 +108,12 @@ def check_gene_sets(sources: list[tuple[str, str | None]], genes: list[str], p: 
         label = shown[i] if shown and i < len(shown) else path
         where = f"gene-set source {name} ({label})" if label else f"gene-set source {name}"
         try:
-            long = get_source(name).load(path)
+            source = get_source(name)
+            if source.needs_path and not path:
+                problems.append(f"{where}: this source needs a file, URL or release: pass --genesets {name}=SPEC "
+                                f"(e.g. {name}=sets.gmt)")
+                continue
+            long = source.load(path)
         except (RadplugInputError, PluginError, ValueError) as exc:
             problems.append(f"{where}: {exc}")
             continue

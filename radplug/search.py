@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from radplug.binarize import encode_target
-from radplug.cv import cv_splits, make_pipeline
+from radplug.cv import cv_splits, family_device, make_pipeline
 from radplug.io import safe_id
 from radplug.metrics import task_scores
 from radplug.plugins import get_family
@@ -105,11 +105,10 @@ def _cv_rows(family: str, params: dict[str, Any], cid: str, unit: str, names: li
     """Cross-validate one configuration; one row per (target, fold). ``Y`` is 1 column unless multilabel."""
     multilabel = Y.shape[1] > 1
     rows = []
-    if stack_folds and family == "mlp":
-        from radplug.models.stacked import stacked_fold_proba
-
-        probas = stacked_fold_proba(params, X, Y if multilabel else Y[:, 0], splits, seed, device,
-                                    class_weight=class_weight)
+    fam = get_family(family)
+    if stack_folds and fam.fold_stacked is not None:
+        probas = fam.fold_stacked(params, X, Y if multilabel else Y[:, 0], splits, seed,
+                                  family_device(fam, device), class_weight=class_weight)
     else:
         probas = []
         for fold, (tr, va) in enumerate(splits):

@@ -181,6 +181,29 @@ def test_stacked_folds_predict_like_separate_networks() -> None:
     assert all(p.shape[1] == 3 and np.allclose(p.sum(axis=1), 1, atol=1e-5) for p in p3)
 
 
+def test_stacked_folds_within_a_memory_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A budget too small for all folds at once trains them in groups, with the same predictions; a budget too
+    small for one network is refused before training, saying what to do."""
+    from radplug.models.stacked import MEMORY_SHARE, fold_groups, member_bytes, stacked_fold_proba
+
+    X, y = _planted()
+    splits = cv_splits(y, 3, 0)
+    together = stacked_fold_proba(SMALL, X, y, splits, 0)
+    need = member_bytes(len(X), X.shape[1], 1, SMALL["first_layer"], SMALL["n_layers"])
+    assert fold_groups(3, need, 3 * need) == [[0, 1, 2]]
+    assert fold_groups(10, need, 4 * need) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    monkeypatch.setenv("RADPLUG_MEMORY_GB", str(1.5 * need / MEMORY_SHARE / 2**30))   # one member per group
+    grouped = stacked_fold_proba(SMALL, X, y, splits, 0)
+    # the same members, trained in smaller stacks: equal up to the rounding of the batched products
+    assert all(np.allclose(a, b, atol=1e-3) for a, b in zip(together, grouped, strict=True))
+    monkeypatch.setenv("RADPLUG_MEMORY_GB", str(0.5 * need / MEMORY_SHARE / 2**30))
+    with pytest.raises(ValueError, match="give the SEARCH tasks more memory"):
+        stacked_fold_proba(SMALL, X, y, splits, 0)
+    # the paper's widest network on the paper's genes: about 2.4 GB per fold while training
+    wide = member_bytes(262, 21_766, 3, 6000, 4)
+    assert 2.0e9 < wide < 3.0e9
+
+
 @pytest.mark.parametrize("optimizer,classes", [("nadam", 2), ("adadelta", 3)])
 def test_stacked_members_stop_like_unstacked_estimator(optimizer: str, classes: int) -> None:
     """Same configuration and seed: each stacked fold stops at the unstacked estimator's epoch, keeps the

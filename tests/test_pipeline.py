@@ -172,9 +172,11 @@ def test_every_config_param_is_in_the_schema():
 
 def test_unknown_or_mistyped_parameters_fail_before_anything_runs(tmp_path):
     run = run_nextflow(tmp_path, "-profile", "test", "--cv_fold", "5", "--seed", "abc", "--max_mising", "0.3",
-                       "--class_weight", "foo")
+                       "--class_weight", "foo", "--min-set-size", "3")
     assert run.returncode != 0
     assert "unknown parameter --cv_fold" in run.log and "unknown parameter --max_mising" in run.log
     assert "--seed must be an integer" in run.log
     assert "--class_weight must be one of balanced, none, got 'foo'" in run.log
+    # the dash spelling would be stored under another key and silently ignored
+    assert "--min-set-size: radplug's parameters are written with underscores: use --min_set_size" in run.log
     assert not (tmp_path / "results" / "data").exists()

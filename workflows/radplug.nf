@@ -80,6 +80,18 @@ def imageBatches(sheet) {
     return batches
 }
 
+// One --genesets entry, NAME=SPEC or NAME: [name, spec, file] where file is the staged local file, or [] when the
+// spec is a URL, a release or empty (the source plugin resolves those in PREFLIGHT and MASK).
+def geneSetSpec(entry) {
+    def parts = entry.trim().split('=', 2)
+    def name = parts[0].trim()
+    def spec = parts.size() == 2 ? parts[1].trim() : ''
+    if (!name) { error "--genesets: '${entry}' has no source name; write SOURCE=SPEC (e.g. msigdb_hallmark=h.all.v7.0.symbols.gmt)" }
+    def looksLocal = spec && !(spec ==~ /^[A-Za-z][A-Za-z0-9+.-]*:\/\/.*/) &&
+        (spec.contains('/') || spec ==~ /.*\.(gmt|gmx|csv|tsv|txt|grp|gz|list)$/ || file(spec).exists())
+    return [name, spec, looksLocal ? file(spec, checkIfExists: true) : []]
+}
+
 def optionalFile(path) {
     return path ? file(path, checkIfExists: true) : []
 }
@@ -87,6 +99,7 @@ def optionalFile(path) {
 workflow RADPLUG {
     main:
     def seed = params.seed
+    ch_versions = Channel.empty()   // every process's versions.yml, collated into pipeline_info/ by REPORT
 
     // ---- inputs: a samplesheet, or the embedded synthetic cohort
     if (params.input) {
@@ -99,6 +112,7 @@ workflow RADPLUG {
             def settings_file = spec ==~ /.*\.(ya?ml|json)$/ || spec.contains('/') ? file(spec, checkIfExists: true) : []
             EXTRACT(Channel.fromList(batches), settings_file, [extractor: params.extractor, settings: spec])
             EXTRACT_JOIN(EXTRACT.out.features.groupTuple())
+            ch_versions = ch_versions.mix(EXTRACT.out.versions, EXTRACT_JOIN.out.versions)
             ch_extracted = EXTRACT_JOIN.out.table.toList().map { t -> t.collectEntries { [it[0], it[1]] } }
             staged = SAMPLESHEET.out.json.combine(ch_extracted).map { json, ex -> stageSamplesheet(json, params.input, ex) }
         } else {
@@ -106,6 +120,7 @@ workflow RADPLUG {
         }
         ch_truth = Channel.empty()
         ch_sim_gmt = Channel.empty()
+        ch_versions = ch_versions.mix(SAMPLESHEET.out.versions)
     } else {
         SIMULATE(
             [seed: seed, n_train: params.sim_n_train, n_test: params.sim_n_test, n_genes: params.sim_n_genes,
@@ -116,6 +131,7 @@ workflow RADPLUG {
         staged = SAMPLESHEET.out.json.map { stageSamplesheet(it, 'simulated samplesheet') }
         ch_truth = SIMULATE.out.truth
         ch_sim_gmt = SIMULATE.out.gmt
+        ch_versions = ch_versions.mix(SIMULATE.out.versions, SAMPLESHEET.out.versions)
     }
 
     INGEST(
@@ -125,15 +141,13 @@ workflow RADPLUG {
          id_column: params.id_column, histology_column: params.histology_column,
          allow_sample_mismatch: params.allow_sample_mismatch]
     )
-    // ---- gene-set sources (checked by PREFLIGHT, used by MASK)
+    // ---- gene-set sources (checked by PREFLIGHT, used by MASK): [name, spec, staged file or []]. A spec that is a
+    // local file is staged; anything else (a URL, an MSigDB release, a plugin's own spec) is passed through to the
+    // source plugin, which resolves it (radplug.hookspecs.GeneSetSource).
     if (params.genesets) {
-        ch_sources = Channel.fromList(params.genesets.toString().tokenize(',').collect { spec ->
-            def parts = spec.trim().split('=', 2)
-            if (parts.size() != 2) { error "--genesets: '${spec}' is not SOURCE=PATH (e.g. msigdb_hallmark=h.all.v7.0.symbols.gmt)" }
-            [parts[0].trim(), file(parts[1].trim(), checkIfExists: true)]
-        })
+        ch_sources = Channel.fromList(params.genesets.toString().tokenize(',').collect { geneSetSpec(it) })
     } else if (!params.input) {
-        ch_sources = ch_sim_gmt.map { ['custom', it] }
+        ch_sources = ch_sim_gmt.map { ['custom', it.toString(), it] }
     } else {
         error "--genesets is required with --input: e.g. --genesets msigdb_hallmark=h.all.v7.0.symbols.gmt"
     }
@@ -141,8 +155,8 @@ workflow RADPLUG {
     // ---- every check that needs no training, before anything is published (VALIDATE waits for it)
     ch_gs = ch_sources.toList()
     PREFLIGHT(INGEST.out.expression, INGEST.out.labels, INGEST.out.features,
-              ch_gs.map { l -> l.collect { it[1] } }, ch_gs.map { l -> l.collect { it[0] } },
-              ch_gs.map { l -> l.collect { it[1].toString() } },
+              ch_gs.map { l -> l.findAll { it[2] }.collect { it[2] } },
+              ch_gs.map { l -> def i = -1; l.collect { [it[0], it[1], it[2] ? ++i : -1] } },
               [models: params.models, grid: params.grid, cv_folds: params.cv_folds, seed: seed, n_boot: params.n_boot,
                n_random: params.mask_n_random, interpreters: params.interpreters, min_set_size: params.min_set_size,
                max_set_size: params.max_set_size, min_minority: params.min_minority, nested_cv: params.nested_cv])
@@ -187,10 +201,18 @@ workflow RADPLUG {
           max_random: params.mask_max_random, null_bins: params.mask_null_bins, fdr_scope: params.mask_fdr_scope,
           interpreters: params.interpreters, seed: seed, device: params.device])
     SIGNIFICANCE(MASK.out.masking.collect(), MASK.out.null_dist.collect(), MASK.out.coverage.collect(),
-                 MASK.out.dropped.collect(), MASK.out.permutation.collect().ifEmpty([]),
+                 MASK.out.dropped.collect(), MASK.out.interpretations.collect().ifEmpty([]),
                  optionalFile(params.modules), [fdr_scope: params.mask_fdr_scope])
 
     // ---- report
+    ch_versions = ch_versions.mix(INGEST.out.versions, PREFLIGHT.out.versions, VALIDATE.out.versions,
+                                  BINARIZE.out.versions, PLAN.out.versions, SEARCH.out.versions, SELECT.out.versions,
+                                  FIT_FINAL.out.versions, EVALUATE.out.versions, MASK.out.versions,
+                                  SIGNIFICANCE.out.versions, NESTED.out.versions)
+    def workflow_versions = ("\"Workflow\":\n    Nextflow: ${workflow.nextflow.version.toString()}\n" +
+                             "    radplug: ${workflow.manifest.version}\n").toString()
+    ch_versions_yml = ch_versions.map { it.text }.mix(Channel.of(workflow_versions)).unique()
+        .collectFile(name: 'collated_versions.yml', sort: true, newLine: false)
     ch_data = VALIDATE.out.expression.mix(VALIDATE.out.labels, VALIDATE.out.report, VALIDATE.out.label_mapping,
                                           BINARIZE.out.targets,
                                           BINARIZE.out.tasks, BINARIZE.out.binarization, ch_truth).collect()
@@ -199,5 +221,5 @@ workflow RADPLUG {
     ch_masking = SIGNIFICANCE.out.tables.collect().ifEmpty([])
     def params_json = groovy.json.JsonOutput.prettyPrint(groovy.json.JsonOutput.toJson(
         params.findAll { k, v -> !(k in ['help', 'version']) && !k.contains('-') }.collectEntries { k, v -> [k, v?.toString()] }))
-    REPORT(ch_data, ch_cv, ch_eval, ch_masking, params_json)
+    REPORT(ch_data, ch_cv, ch_eval, ch_masking, ch_versions_yml, params_json)
 }

@@ -26,6 +26,14 @@ def make_mlp(**params: Any):
     return MLPClassifier(**params)
 
 
+def _mlp_fold_stacked(*args: Any, **kwargs: Any) -> list[Any]:
+    """All CV folds of one network configuration trained at once (radplug.models.stacked; torch imported
+    only when used)."""
+    from radplug.models.stacked import stacked_fold_proba
+
+    return stacked_fold_proba(*args, **kwargs)
+
+
 def make_enet(**params: Any):
     import sklearn
     from sklearn.linear_model import LogisticRegression
@@ -96,6 +104,7 @@ FAMILIES = [
         multilabel=True,
         devices=("cpu", "cuda"),
         maskable_fast=True,
+        fold_stacked=_mlp_fold_stacked,
     ),
     ModelFamily(
         name="enet",

@@ -376,6 +376,62 @@ def member_logits(trained: TrainedMembers, Xs, rows: list[np.ndarray], device: s
     return [out[f, :len(r)] for f, r in enumerate(rows)]
 
 
+#: Bytes per network parameter while training: float32 weight, gradient and two optimiser moments (Nadam, Adadelta).
+BYTES_PER_PARAMETER = 16
+#: Share of the memory limit that fold-stacked training may plan to use (the rest: Python, data, batch buffers).
+MEMORY_SHARE = 0.6
+
+
+def network_parameters(n_inputs: int, n_outputs: int, first_layer: int, n_layers: int) -> int:
+    """Weights and biases of one network (batch-norm parameters included)."""
+    widths = [int(n_inputs), *hidden_widths(first_layer, n_layers), int(n_outputs)]
+    dense = sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True))
+    return dense + 2 * sum(widths[1:-1])
+
+
+def member_bytes(n_samples: int, n_inputs: int, n_outputs: int, first_layer: int, n_layers: int) -> int:
+    """Memory one member of a stack needs while training: its parameters with gradients and optimiser state, and
+    its standardized copy of the data (float32)."""
+    return (BYTES_PER_PARAMETER * network_parameters(n_inputs, n_outputs, first_layer, n_layers)
+            + 4 * int(n_samples) * int(n_inputs))
+
+
+def memory_limit_bytes() -> int:
+    """The memory this process may use: ``RADPLUG_MEMORY_GB`` when set, else the cgroup limit (a SLURM job, a
+    container), else the memory available on the machine."""
+    import os
+
+    if os.environ.get("RADPLUG_MEMORY_GB"):
+        return int(float(os.environ["RADPLUG_MEMORY_GB"]) * 2**30)
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            raw = open(path).read().strip()
+        except OSError:
+            continue
+        if raw.isdigit() and int(raw) < 2**60:
+            return int(raw)
+    try:
+        with open("/proc/meminfo") as fh:
+            info = dict(line.split(":", 1) for line in fh)
+        return int(info["MemAvailable"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError):
+        return 8 * 2**30
+
+
+def fold_groups(n_folds: int, bytes_per_member: int, budget: int) -> list[list[int]]:
+    """The CV folds split into consecutive groups that fit ``budget`` bytes when stacked (all folds at once when
+    they fit). Raises ValueError, saying what to do, when one member alone does not fit."""
+    per_group = budget // max(1, bytes_per_member)
+    if per_group < 1:
+        raise ValueError(
+            f"one network of this configuration needs about {bytes_per_member / 2**30:.1f} GB to train, more than "
+            f"the {budget / 2**30:.1f} GB this task may plan for ({MEMORY_SHARE:.0%} of its memory limit): give the "
+            "SEARCH tasks more memory (process_search in conf/base.config, or RADPLUG_MEMORY_GB), or use a "
+            "narrower network (first_layer)")
+    per_group = min(n_folds, int(per_group))
+    return [list(range(i, min(n_folds, i + per_group))) for i in range(0, n_folds, per_group)]
+
+
 def stacked_fold_proba(params: dict[str, Any], X: np.ndarray, y: np.ndarray,
                        splits: list[tuple[np.ndarray, np.ndarray]], seed: int, device: str = "cpu",
                        return_epochs: bool = False, class_weight: str = "balanced"):
@@ -396,11 +452,22 @@ def stacked_fold_proba(params: dict[str, Any], X: np.ndarray, y: np.ndarray,
         sd[sd == 0] = 1.0
         Xs[f] = ((X - mu) / sd).astype(np.float32)
     n_classes = None if y.ndim == 2 else int(y.max()) + 1
-    trained = train_members(cfg, Xs, y, [tr for tr, _ in splits], [seed + f for f in range(len(splits))],
-                            n_classes, device)
-    cfg.task_ = trained.task
-    logits = member_logits(trained, Xs, [va for _, va in splits], device)
-    probas = [cfg.logits_to_proba(lg) for lg in logits]
+    _, n_out = _task_of(y, n_classes)
+    need = member_bytes(X.shape[0], X.shape[1], n_out, cfg.first_layer, cfg.n_layers)
+    groups = fold_groups(len(splits), need, int(MEMORY_SHARE * memory_limit_bytes()))
+    if len(groups) > 1:
+        log.info("fold-stacked training: %d folds of a %d-wide network (about %.1f GB each) in %d groups of at most "
+                 "%d, to stay within the memory budget", len(splits), cfg.first_layer, need / 2**30, len(groups),
+                 len(groups[0]))
+    probas: list[np.ndarray] = []
+    epochs: list[int] = []
+    for group in groups:
+        trained = train_members(cfg, Xs[group], y, [splits[f][0] for f in group], [seed + f for f in group],
+                                n_classes, device)
+        cfg.task_ = trained.task
+        logits = member_logits(trained, Xs[group], [splits[f][1] for f in group], device)
+        probas += [cfg.logits_to_proba(lg) for lg in logits]
+        epochs += list(trained.n_epochs)
     if return_epochs:
-        return probas, trained.n_epochs
+        return probas, epochs
     return probas

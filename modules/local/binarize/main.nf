@@ -12,11 +12,20 @@ process BINARIZE {
     path("tasks.parquet")       , emit: tasks
     path("binarization.parquet"), emit: binarization
     path("targets.txt")         , emit: targets_list
+    path("versions.yml")      , emit: versions
 
     script:
     def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
     def groups = group_overrides ? "--group-overrides ${q(group_overrides)}" : ''
     """
     radplug-binarize --labels ${labels} --features ${features} --outdir . --min-minority ${opts.min_minority} ${groups}
+    radplug-versions --process '${task.process}' > versions.yml
+    """
+
+    stub:
+    """
+    touch targets.parquet tasks.parquet binarization.parquet
+    printf 'histology\nstub_feature\n' > targets.txt
+    radplug-versions --process '${task.process}' > versions.yml
     """
 }

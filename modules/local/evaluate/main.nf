@@ -12,11 +12,22 @@ process EVALUATE {
     path("evaluation/predictions.parquet") , emit: predictions
     path("evaluation/mask_targets.txt")    , emit: mask_targets
     path("evaluation/target_chance.parquet"), emit: chance
+    path("versions.yml")      , emit: versions
 
     script:
     """
     radplug-evaluate --models models/* --expression ${expression} --targets ${targets} --outdir evaluation \\
         --n-boot ${opts.n_boot} --seed ${opts.seed} --mask-min-auc ${opts.mask_min_auc} \\
         --mask-target-q ${opts.mask_target_q}
+    radplug-versions --process '${task.process}' > versions.yml
+    """
+
+    stub:
+    // every model is a masking target, so that the stub run exercises MASK and SIGNIFICANCE too
+    """
+    mkdir -p evaluation
+    touch evaluation/test_metrics.parquet evaluation/predictions.parquet evaluation/target_chance.parquet
+    for f in models/*; do basename "\$f" .model.pkl; done > evaluation/mask_targets.txt
+    radplug-versions --process '${task.process}' > versions.yml
     """
 }

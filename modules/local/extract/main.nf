@@ -9,6 +9,7 @@ process EXTRACT {
 
     output:
     tuple val(cohort), path("features_${batch}.csv"), path("extraction_${batch}.json"), emit: features
+    path("versions.yml")      , emit: versions
 
     script:
     def imgs = images instanceof List ? images : [images]
@@ -23,5 +24,12 @@ ${rows.join('\n')}
 RADPLUG_EOF
     radplug-extract --manifest manifest.csv --extractor ${opts.extractor} --settings '${settings}' \\
         --out features_${batch}.csv --info extraction_${batch}.json
+    radplug-versions --process '${task.process}' > versions.yml
+    """
+
+    stub:
+    """
+    touch features_${batch}.csv extraction_${batch}.json
+    radplug-versions --process '${task.process}' > versions.yml
     """
 }

@@ -12,6 +12,7 @@ process FIT_FINAL {
 
     output:
     tuple val(target), path("model/*.model.pkl"), emit: model
+    path("versions.yml")      , emit: versions
 
     script:
     def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
@@ -19,5 +20,13 @@ process FIT_FINAL {
     radplug-fit --target ${q(target)} --selection ${selection} --expression ${expression} --targets ${targets} \\
         --tasks ${tasks} --seed ${opts.seed} --device ${q(opts.device)} --class-weight ${q(opts.class_weight)} \\
         --outdir model
+    radplug-versions --process '${task.process}' > versions.yml
+    """
+
+    stub:
+    """
+    mkdir -p model
+    touch model/${target.replaceAll(/[^A-Za-z0-9._-]/, '_')}.model.pkl
+    radplug-versions --process '${task.process}' > versions.yml
     """
 }

@@ -15,6 +15,7 @@ process INGEST {
     path("raw_features.parquet")  , emit: features
     path("histology_mapping.csv") , emit: histology_mapping
     path("label_mapping.csv")     , emit: label_mapping
+    path("versions.yml")      , emit: versions
 
     script:
     def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
@@ -29,5 +30,12 @@ RADPLUG_EOF
     radplug-ingest --samplesheet samplesheet.csv --outdir . --orientation ${q(opts.orientation)} \\
         --clinical-targets ${q(opts.clinical_targets)} --collapse ${q(opts.collapse)} \\
         ${map_arg} ${id_arg} ${hist_arg} ${mismatch}
+    radplug-versions --process '${task.process}' > versions.yml
+    """
+
+    stub:
+    """
+    touch raw_expression.parquet raw_labels.parquet raw_features.parquet histology_mapping.csv label_mapping.csv
+    radplug-versions --process '${task.process}' > versions.yml
     """
 }

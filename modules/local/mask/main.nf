@@ -3,7 +3,7 @@ process MASK {
     label 'process_mask'
 
     input:
-    tuple val(target), path(model), val(source), path(geneset_file)
+    tuple val(target), path(model), val(source), val(spec), path(geneset_file)
     path(expression)
     path(targets)
     val(opts)
@@ -13,15 +13,26 @@ process MASK {
     path("*.null.parquet")       , emit: null_dist, optional: true
     path("*.coverage.parquet")   , emit: coverage
     path("*.dropped.parquet")    , emit: dropped
-    path("*.permutation.parquet"), emit: permutation, optional: true
+    path("*.interpretation.parquet"), emit: interpretations, optional: true
+    path("versions.yml")      , emit: versions
 
     script:
     def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
+    // a local gene-set file is staged; any other spec (a URL, a release) goes to the source plugin unchanged
+    def gs = geneset_file ? "${source}=${geneset_file}" : "${source}=${spec}"
     """
     radplug-mask --model ${model} --expression ${expression} --targets ${targets} \\
-        --genesets ${q("${source}=${geneset_file}")} --outdir . --min-set-size ${opts.min_set_size} \\
+        --genesets ${q(gs)} --outdir . --min-set-size ${opts.min_set_size} \\
         --max-set-size ${opts.max_set_size} --n-random ${opts.n_random} --max-random ${opts.max_random} \\
         --max-null-sizes ${opts.null_bins} --fdr-scope ${q(opts.fdr_scope)} \\
         --interpreters ${q(opts.interpreters)} --seed ${opts.seed} --device ${q(opts.device)}
+    radplug-versions --process '${task.process}' > versions.yml
+    """
+
+    stub:
+    def stem = "${target}__${source}".replaceAll(/[^A-Za-z0-9._-]/, '_')
+    """
+    touch ${stem}.masking.parquet ${stem}.null.parquet ${stem}.coverage.parquet ${stem}.dropped.parquet
+    radplug-versions --process '${task.process}' > versions.yml
     """
 }

@@ -11,6 +11,7 @@ process NESTED {
 
     output:
     path("cv/nested_o${outer}.parquet"), emit: nested
+    path("versions.yml")               , emit: versions
 
     script:
     def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
@@ -19,5 +20,13 @@ process NESTED {
     radplug-nested --cv parts/* --expression ${expression} --targets ${targets} --tasks ${tasks} \\
         --models ${q(opts.models)} --outer-fold ${outer} --n-outer ${opts.n_outer} --seed ${opts.seed} \\
         --device ${q(opts.device)} --class-weight ${q(opts.class_weight)} --out cv/nested_o${outer}.parquet
+    radplug-versions --process '${task.process}' > versions.yml
+    """
+
+    stub:
+    """
+    mkdir -p cv
+    touch cv/nested_o${outer}.parquet
+    radplug-versions --process '${task.process}' > versions.yml
     """
 }

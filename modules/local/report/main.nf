@@ -6,6 +6,7 @@ process REPORT {
     path(cv_files, stageAs: 'results/cv/*')
     path(evaluation_files, stageAs: 'results/evaluation/*')
     path(masking_files, stageAs: 'results/masking/*')
+    path(versions, stageAs: 'versions/collated_versions.yml')
     val(params_json)
 
     output:
@@ -19,8 +20,18 @@ process REPORT {
     cat > pipeline_info/params.json <<'RADPLUG_EOF'
 ${params_json}
 RADPLUG_EOF
-    radplug-versions --process RADPLUG > pipeline_info/software_versions.yml
+    cat ${versions} > pipeline_info/software_versions.yml
+    radplug-versions --process '${task.process}' >> pipeline_info/software_versions.yml
     cp pipeline_info/* results/pipeline_info/
     radplug-report results --outdir report
+    """
+
+    stub:
+    """
+    mkdir -p report pipeline_info
+    touch report/report.html
+    echo '{}' > pipeline_info/params.json
+    cat ${versions} > pipeline_info/software_versions.yml
+    radplug-versions --process '${task.process}' >> pipeline_info/software_versions.yml
     """
 }

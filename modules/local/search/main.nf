@@ -12,6 +12,7 @@ process SEARCH {
     output:
     path("cv_${job.job_id}.parquet")    , emit: cv, optional: true       // the search (outer -1)
     path("nested_${job.job_id}.parquet"), emit: nested, optional: true   // one outer fold of nested CV
+    path("versions.yml")                , emit: versions
 
     script:
     def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
@@ -21,7 +22,15 @@ process SEARCH {
     """
     radplug-search --expression ${expression} --targets ${targets} --tasks ${tasks} --unit ${q(job.unit)} \\
         --family ${q(job.family)} --grid ${q(job.preset)} --chunk ${job.chunk} --n-chunks ${job.n_chunks} \\
-        --folds ${opts.folds} --seed ${opts.seed} --device ${q(opts.device)} ${opts.stack_folds ? '--stack-folds' : ''} \\
+        --folds ${opts.folds} --seed ${opts.seed} --device ${q(opts.device)} ${opts.stack_folds ? '--stack-folds' : '--no-stack-folds'} \\
         --class-weight ${q(opts.class_weight)} ${nested} --out ${q(out)}
+    radplug-versions --process '${task.process}' > versions.yml
+    """
+
+    stub:
+    def stub_out = ((job.outer ?: '-1') as int) >= 0 ? "nested_${job.job_id}.parquet" : "cv_${job.job_id}.parquet"
+    """
+    touch ${stub_out}
+    radplug-versions --process '${task.process}' > versions.yml
     """
 }

@@ -9,10 +9,19 @@ process SELECT {
     path("cv/cv_results.parquet"), emit: cv
     path("cv/cv_summary.parquet"), emit: summary
     path("cv/selection.parquet") , emit: selection
+    path("versions.yml")      , emit: versions
 
     script:
     def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
     """
     radplug-select --cv parts/* --models ${q(opts.models)} --outdir cv
+    radplug-versions --process '${task.process}' > versions.yml
+    """
+
+    stub:
+    """
+    mkdir -p cv
+    touch cv/cv_results.parquet cv/cv_summary.parquet cv/selection.parquet
+    radplug-versions --process '${task.process}' > versions.yml
     """
 }

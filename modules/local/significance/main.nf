@@ -6,20 +6,29 @@ process SIGNIFICANCE {
     path(null_dist, stageAs: 'in/null/*')
     path(coverage, stageAs: 'in/coverage/*')
     path(dropped, stageAs: 'in/dropped/*')
-    path(permutation, stageAs: 'in/permutation/*')
+    path(interpretations, stageAs: 'in/interpretations/*')
     path(modules, stageAs: 'in/modules/*')
     val(opts)
 
     output:
     path("masking/*.parquet"), emit: tables
+    path("versions.yml")      , emit: versions
 
     script:
     def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
-    def perm = permutation ? "--permutation in/permutation/*" : ''
+    def interp = interpretations ? "--interpretations in/interpretations/*" : ''
     def compare = modules ? "radplug-modules --masking masking/masking.parquet --modules ${q(modules)} --outdir masking" : ''
     """
     radplug-significance --masking in/masking/* --null in/null/* --coverage in/coverage/* \\
-        --dropped in/dropped/* ${perm} --fdr-scope ${opts.fdr_scope} --outdir masking
+        --dropped in/dropped/* ${interp} --fdr-scope ${opts.fdr_scope} --outdir masking
     ${compare}
+    radplug-versions --process '${task.process}' > versions.yml
+    """
+
+    stub:
+    """
+    mkdir -p masking
+    touch masking/masking.parquet masking/masking_null.parquet
+    radplug-versions --process '${task.process}' > versions.yml
     """
 }

@@ -11,6 +11,7 @@ process SIMULATE {
     path("simulated/*.parquet")      , emit: files
     path("simulated/genesets.gmt")   , emit: gmt
     path("simulated/ground_truth.parquet"), emit: truth
+    path("versions.yml")      , emit: versions
 
     script:
     def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
@@ -19,5 +20,15 @@ process SIMULATE {
     radplug-simulate --outdir simulated --seed ${opts.seed} --n-train ${opts.n_train} --n-test ${opts.n_test} \\
         --n-genes ${opts.n_genes} --n-sets ${opts.n_sets} --features-per-group ${opts.features_per_group} \\
         --signal ${opts.signal} ${gmt_arg}
+    radplug-versions --process '${task.process}' > versions.yml
+    """
+
+    stub:
+    """
+    mkdir -p simulated
+    touch simulated/expression_train.parquet simulated/ground_truth.parquet
+    printf 'SIM_SET_001\tstub\tSG00001\tSG00002\n' > simulated/genesets.gmt
+    printf 'cohort,role,expression,radiomics,clinical\ntrain,train,expression_train.parquet,,\n' > simulated/samplesheet.csv
+    radplug-versions --process '${task.process}' > versions.yml
     """
 }

@@ -16,6 +16,7 @@ process VALIDATE {
     path("data/validation.parquet"), emit: report
     path("data/histology_mapping.csv"), emit: histology_mapping
     path("data/label_mapping.csv"), emit: label_mapping
+    path("versions.yml")      , emit: versions
 
     script:
     """
@@ -23,5 +24,14 @@ process VALIDATE {
         --max-missing ${opts.max_missing}
     cp ${histology_mapping} data/histology_mapping.csv
     cp ${label_mapping} data/label_mapping.csv
+    radplug-versions --process '${task.process}' > versions.yml
+    """
+
+    stub:
+    """
+    mkdir -p data
+    touch data/expression.parquet data/labels.parquet data/features.parquet data/validation.parquet \
+        data/histology_mapping.csv data/label_mapping.csv
+    radplug-versions --process '${task.process}' > versions.yml
     """
 }
