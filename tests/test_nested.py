@@ -253,3 +253,17 @@ def test_pipeline_bad_class_weight_publishes_nothing(tmp_path: Path) -> None:
     assert "--class_weight must be one of balanced, none, got 'foo'" in run.log
     published = sorted(p.name for p in run.outdir.iterdir()) if run.outdir.exists() else []
     assert set(published) <= {"pipeline_info"}, published
+
+
+@pytest.mark.pipeline
+def test_stub_run_wires_nested_cv(tmp_path: Path) -> None:
+    """`-stub --nested_cv 2`: PLAN's stub adds the outer-fold jobs, SEARCH's stub their nested_ tables, and one
+    NESTED task per outer fold runs and records its versions."""
+    run = run_nextflow(tmp_path, "-stub", "-profile", "test", "--nested_cv", "2", timeout=600)
+    assert run.returncode == 0, run.log[-4000:]
+    names = [row["name"] for row in read_trace(run.outdir) if row["status"] == "COMPLETED"]
+    assert sorted(n.split(":")[-1] for n in names if ":NESTED" in n) == ["NESTED (outer fold 0)",
+                                                                        "NESTED (outer fold 1)"]
+    assert sorted(p.name for p in (run.outdir / "cv").glob("nested_o*.parquet")) == ["nested_o0.parquet",
+                                                                                    "nested_o1.parquet"]
+    assert "RADPLUG:NESTED" in (run.outdir / "pipeline_info" / "software_versions.yml").read_text()
