@@ -173,6 +173,14 @@ def _print_estimate(a: argparse.Namespace, tasks: pd.DataFrame, preset: str) -> 
                        a.stack_folds, a.sources)
     text = (f"estimate for grid '{preset}', {len(tasks)} targets, {n_train} training patients, {n_genes} genes, "
             f"{a.folds}-fold CV:\n" + describe_estimate(est))
+    if a.nested_cv:   # K more searches, each on the (K - 1)/K of the patients outside one outer fold
+        k = a.nested_cv
+        inner = estimate_run(tasks, _csv_list(a.models), preset, a.chunk_size, a.folds, n_train * (k - 1) // k,
+                             n_genes, a.stack_folds, a.sources)
+        tot = inner[inner["family"] == "all"].iloc[0]
+        text += (f"\nwith --nested_cv {k}: {k} x {int(tot['search_tasks'])} more SEARCH tasks "
+                 f"({k * int(tot['cv_fits'])} CV fits, about {k * float(tot['search_cpu_hours']):.2f} more CPU hours) "
+                 f"and {k} NESTED tasks ({k} refits per target)")
     print(text)
     log.info("%s", text)
 

@@ -267,3 +267,25 @@ def test_stub_run_wires_nested_cv(tmp_path: Path) -> None:
     assert sorted(p.name for p in (run.outdir / "cv").glob("nested_o*.parquet")) == ["nested_o0.parquet",
                                                                                     "nested_o1.parquet"]
     assert "RADPLUG:NESTED" in (run.outdir / "pipeline_info" / "software_versions.yml").read_text()
+
+
+def test_plan_cli_states_the_nested_cost(cohort: dict, tmp_path: Path, capsys, caplog) -> None:
+    import logging
+
+    from radplug.cli import main
+    from radplug.io import write_parquet
+
+    write_parquet(cohort["tasks"], tmp_path / "tasks.parquet", "test")
+    with caplog.at_level(logging.INFO):
+        code = main(["plan", "--tasks", str(tmp_path / "tasks.parquet"), "--models", "enet,svm", "--grid", "fast",
+                     "--estimate", "--n-genes", "400", "--folds", "3", "--nested-cv", "3",
+                     "--out", str(tmp_path / "jobs.csv")])
+    assert code == 0
+    jobs = pd.read_csv(tmp_path / "jobs.csv")
+    n = int((jobs["outer"] == -1).sum())
+    assert len(jobs) == 4 * n and sorted(jobs["outer"].unique()) == [-1, 0, 1, 2]
+    out = capsys.readouterr().out
+    assert re.search(rf"with --nested_cv 3: 3 x {n} more SEARCH tasks \(\d+ CV fits, about [\d.]+ more CPU hours\) "
+                     r"and 3 NESTED tasks", out), out
+    assert (f"nested CV: 3 outer folds x the whole search ({n} SEARCH jobs each, 3-fold inner CV on 67% of the "
+            f"training cohort) = {3 * n} extra SEARCH jobs") in caplog.text
