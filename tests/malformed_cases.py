@@ -193,6 +193,29 @@ def _test_uses_train_id(c: Cohort) -> None:
     c.clinical["test"][1][0] = "T01"
 
 
+def _rename_sample(cohort: str, i: int, new: str, tables: str = "erc") -> Callable[[Cohort], None]:
+    """Give sample ``i`` of ``cohort`` the id ``new`` in its (e)xpression, (r)adiomics and (c)linical tables."""
+
+    def f(c: Cohort) -> None:
+        if "e" in tables:
+            (c.train_ids if cohort == "train" else c.test_ids)[i] = new
+        if "r" in tables:
+            c.radiomics[cohort][i + 1][0] = new
+        if "c" in tables:
+            c.clinical[cohort][i + 1][0] = new
+
+    return f
+
+
+def _dup_radiomics_row(c: Cohort) -> None:
+    c.radiomics["train"][6][0] = c.radiomics["train"][2][0]
+
+
+def _dup_test_expr_row(c: Cohort) -> None:
+    c.expr["test"][4] = c.expr["test"][1]
+    c.test_ids[4] = c.test_ids[1]
+
+
 def _single_class(c: Cohort) -> None:
     for r in c.clinical["train"][1:]:
         r[1] = "Adenocarcinoma"
@@ -531,7 +554,37 @@ CASES: list[Case] = [
         args=("--allow-sample-mismatch",),
         expect=_without_samples("T07"),           # the sample the clinical file lacks
     ),
-    Case("sample_in_two_cohorts", _test_uses_train_id, r"sample id\(s\) T01 appear in more than one cohort"),
+    Case("sample_in_two_cohorts", _test_uses_train_id,
+         r"sample id\(s\) T01 appear in more than one cohort \(1 in all; e\.g\. 'T01' in cohort c1 \(train_expr\.csv, "
+         r"train_rad\.csv, train_clin\.csv\) and 'T01' in cohort c2 \(test_expr\.csv, test_rad\.csv, "
+         r"test_clin\.csv\)\): a patient belongs to one cohort only; remove it from one of them"),
+    # ---- duplicate patients by id: within a file (also once case, spaces and - _ . are ignored), across the
+    # train/test cohorts, across a cohort's expression/radiomics/clinical files
+    Case("sample_in_two_cohorts_case", _rename_sample("test", 0, "t01"),
+         r"sample id\(s\) T01/t01 appear in more than one cohort \(ids compared ignoring case, spaces and the "
+         r"separators - _ \.\) \(1 in all; e\.g\. 'T01' in cohort c1 \(train_expr\.csv.*\) and 't01' in cohort c2 "
+         r"\(test_expr\.csv"),
+    Case("sample_in_two_cohorts_separator", _all(_rename_sample("train", 0, "LUNG-01"),
+                                                 _rename_sample("test", 0, "lung_01")),
+         r"sample id\(s\) LUNG-01/lung_01 appear in more than one cohort \(ids compared ignoring"),
+    Case("expression_duplicate_sample_case", _rename_sample("train", 3, "t03", "e"),
+         r"train_expr\.csv: 1 sample id\(s\) given twice when case, spaces and the separators - _ \. are ignored: "
+         r"'T03' and 't03'; the same patient twice\? Each sample must appear once: remove the repeat"),
+    Case("clinical_duplicate_sample_case", _rename_sample("train", 5, "t05", "c"),
+         r"train_clin\.csv: 1 sample id\(s\) given twice in column 'sample_id' when case, spaces and the separators "
+         r"- _ \. are ignored: 'T05' \(row 6\) and 't05' \(row 7\)"),
+    Case("radiomics_duplicate_sample", _dup_radiomics_row,
+         r"train_rad\.csv: duplicate sample id\(s\) in column 'sample_id': T02 \(e\.g\. rows \[3, 7\]\)"),
+    Case("radiomics_duplicate_sample_separator", _all(_rename_sample("train", 4, "T-05"),
+                                                      _rename_sample("train", 5, "T_05", "r")),
+         r"train_rad\.csv: 1 sample id\(s\) given twice in column 'sample_id' when .* ignored: 'T-05' \(row 6\) and "
+         r"'T_05' \(row 7\)"),
+    Case("test_expression_duplicate_sample", _dup_test_expr_row, r"test_expr\.csv: duplicate sample id\(s\) V02"),
+    Case("sample_mismatch_spelling", _rename_sample("train", 6, "t07", "c"),
+         r"cohort c1: 1 sample\(s\) in the expression file train_expr\.csv but not in the clinical file "
+         r"train_clin\.csv, 1 in the clinical file .*; 1 pair\(s\) of them differ only in case, spaces and the "
+         r"separators - _ \. \(e\.g\. 'T07' in train_expr\.csv and 't07' in train_clin\.csv\): spell each id the "
+         r"same way in every file; fix the ids or pass --allow_sample_mismatch"),
     Case("cls_label_count", _cls_wrong_count, r"train\.cls: 29 labels for 30 samples"),
     # ---- clinical targets and options
     Case(
@@ -852,6 +905,9 @@ PREFLIGHT_CASES: list[Case] = [
     pf("pf_test_cohort_no_shared_genes", _test_other_genes, r"test cohort c2 shares 0 of the 40 training genes "
        r"\(less than 50%\)[\s\S]*same gene identifiers"),
     pf("pf_test_cohort_half_genes", _test_other_genes_partly(25), r"test cohort c2 shares 15 of the 40 training genes"),
+    pf("pf_duplicate_profile_within_cohort", lambda c: c.expr["train"].__setitem__(4, c.expr["train"][3]),
+       r"1 group\(s\) of samples have identical expression profiles within one cohort \(e\.g\. T04 = T05 in cohort "
+       r"c1\): the same patient twice under two ids\?"),
     pf("pf_test_cohort_copy_of_train", _test_copy_of_train, r"15 patient\(s\) have identical expression profiles in "
        r"two cohorts \(e\.g\. T01 \(c1\) = V01 \(c2\)\)"),
     pf("pf_one_test_sample", _one_test_sample, r"target 'histology': the test cohort has 1 labelled patient\(s\) and "
@@ -920,7 +976,7 @@ LABELS_ACCEPTED: dict[str, tuple[Callable[[Cohort], None], Callable[[Cohort], No
 
 # Cases that also run through real `nextflow run main.nf --input ...` (one per failing step, plus the
 # samplesheet check).
-PIPELINE_CASES = ("expression_non_numeric", "sample_mismatch", "single_class_target")
+PIPELINE_CASES = ("expression_non_numeric", "sample_mismatch", "single_class_target", "sample_in_two_cohorts_case")
 
 
 def case(name: str) -> Case:
