@@ -79,10 +79,10 @@ def _read_delimited(text: str, path: Path) -> pd.DataFrame:
     if df.shape[1] < 2:
         raise RadplugInputError(
             f"{path}: needs a header row and at least two {kind} columns; found "
-            f"{df.shape[1]} column(s) (is the delimiter right?)"
+            f"{df.shape[1]} column(s) (is the delimiter right?); separate the columns with commas or tabs"
         )
     if df.empty:
-        raise RadplugInputError(f"{path}: has a header but no data rows")
+        raise RadplugInputError(f"{path}: has a header but no data rows; add the rows (is the file complete?)")
     return df
 
 
@@ -111,7 +111,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         from radplug.io import read_parquet
 
         if path.exists() and path.is_file() and path.stat().st_size == 0:
-            raise RadplugInputError(f"{path}: file is empty")
+            raise RadplugInputError(f"{path}: file is empty; check the path and write or download the file again")
         df = read_parquet(path)
         if df.empty or df.shape[1] < 2:
             raise RadplugInputError(f"{path}: the Parquet table is empty or has fewer than two columns")
@@ -142,7 +142,8 @@ def read_gct_text(text: str, origin: str) -> pd.DataFrame:
     lines = text.replace("\r\n", "\n").replace("\r", "").split("\n")
     if not lines[0].startswith("#1.2"):
         raise RadplugInputError(
-            f"{origin}: only GCT version 1.2 is supported (first line '#1.2'), got {lines[0][:20]!r}"
+            f"{origin}: only GCT version 1.2 is supported (first line '#1.2'), got {lines[0][:20]!r}; save it as "
+            "GCT 1.2 or as a CSV/TSV table"
         )
     if len(lines) < 4:
         raise RadplugInputError(f"{origin}: a GCT file needs '#1.2', a size line, a header and data rows")
@@ -206,7 +207,7 @@ def find_id_column(df: pd.DataFrame, origin: str, id_column: str | None = None) 
         if id_column not in df.columns:
             raise RadplugInputError(
                 f"{origin}: id column '{id_column}' (--id_column) not found; columns are "
-                f"{list(df.columns)[:10]}"
+                f"{list(df.columns)[:10]}; give one of them to --id_column"
             )
         return id_column
     lower = {c.lower().strip(): c for c in df.columns}
@@ -371,7 +372,7 @@ def read_labels_file(path: str | Path, id_column: str | None = None) -> pd.DataF
         raise RadplugInputError(
             f"{path}: duplicate sample id(s) in column '{col}': "
             f"{', '.join(map(str, dup.unique()[:5]))} (e.g. rows {rows}); each sample must "
-            "appear once"
+            "appear once (remove or rename the repeats)"
         )
     check_near_duplicate_ids(list(ids), str(path), f" in column '{col}'",
                              {i: int(r) + 2 for r, i in ids.items()})
@@ -437,8 +438,8 @@ def parse_samplesheet(path: str | Path) -> list[dict[str, str]]:
     missing = [c for c in schema["items"]["required"] if c not in df.columns]
     if missing:
         raise RadplugInputError(
-            f"{path}: samplesheet lacks column(s) {', '.join(missing)}; expected "
-            f"{', '.join(SAMPLESHEET_COLUMNS)}"
+            f"{path}: samplesheet lacks column(s) {', '.join(missing)}; add them (the columns are "
+            f"{', '.join(SAMPLESHEET_COLUMNS)})"
         )
     records = [{k: str(v).strip() for k, v in row.items() if str(v).strip()} for row in df.to_dict("records")]
     validator = jsonschema.Draft202012Validator(schema)
@@ -457,10 +458,11 @@ def parse_samplesheet(path: str | Path) -> list[dict[str, str]]:
     if dup:
         raise RadplugInputError(
             f"{path}: cohort name(s) {', '.join(dup)} appear more than once; each row needs a "
-            "unique cohort name"
+            "unique cohort name: rename the repeats"
         )
     if not any(r["role"] == "train" for r in records):
-        raise RadplugInputError(f"{path}: no cohort has role 'train'; one cohort must be the training cohort")
+        raise RadplugInputError(f"{path}: no cohort has role 'train'; one cohort must be the training cohort: "
+                                f"give it role 'train'")
     return records
 
 
@@ -552,7 +554,8 @@ def check_feature_names(names: list[str], origin: Path | str, clinical_targets: 
         key = n.lower()
         if key in seen:
             same = "is given twice" if seen[key] == n else f"and '{seen[key]}' differ only in case"
-            raise RadplugInputError(f"{origin}: radiomic feature '{n}' {same}; each feature needs its own name")
+            raise RadplugInputError(f"{origin}: radiomic feature '{n}' {same}; each feature needs its own "
+                                    "name: rename or remove the repeat")
         seen[key] = n
     reserved = [n for n in stripped if n.lower() in RESERVED_NAMES]
     if reserved:
@@ -596,7 +599,8 @@ def _clinical_table(c: Cohort, expr_ids: pd.Index, id_column: str | None) -> pd.
         if len(labels) != len(expr_ids):
             raise RadplugInputError(
                 f"{c.clinical}: {len(labels)} labels for {len(expr_ids)} samples in "
-                f"{c.expression}; a .cls file lists one label per sample, in column order"
+                f"{c.expression}; a .cls file lists one label per sample, in column order: fix the "
+                "labels or the expression file"
             )
         return pd.DataFrame({"class": labels}, index=pd.Index(expr_ids, name="sample_id"))
     return read_labels_file(c.clinical, id_column)
@@ -717,7 +721,7 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
                         raise RadplugInputError(
                             f"{c.clinical}: clinical target column '{target}' "
                             f"(--clinical_targets) not found; columns are "
-                            f"{list(clin.columns)[:15]}"
+                            f"{list(clin.columns)[:15]}; list existing columns in --clinical_targets"
                         )
                     vals = clin[target].astype(str).str.strip()
                     # a class coded 1 in one cohort and 1.0 in another (a float column) is the same class

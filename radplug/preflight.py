@@ -55,7 +55,8 @@ def check_parameters(p: PreflightParams) -> list[str]:
     if not families and not any(pr.startswith("--models") for pr in problems):
         problems.append("--models is empty: name at least one model family (radplug plugins lists them)")
     elif not families:
-        problems.append(f"--models '{p.models}' names no model family: nothing would be trained")
+        problems.append(f"--models '{p.models}' names no model family: nothing would be "
+                        "trained; name at least one (radplug plugins lists them)")
     # 'auto' is standard on user data and fast on the embedded cohort (radplug.search.resolve_preset)
     presets = ["standard", "fast"] if p.grid == "auto" else [p.grid]
     for fam in families:
@@ -72,7 +73,8 @@ def check_parameters(p: PreflightParams) -> list[str]:
     if not 0 <= p.seed <= MAX_SEED:
         problems.append(f"--seed {p.seed}: must be an integer from 0 to {MAX_SEED}")
     if p.cv_folds < 2:
-        problems.append(f"--cv_folds {p.cv_folds}: cross-validation needs at least 2 folds")
+        problems.append(f"--cv_folds {p.cv_folds}: cross-validation needs at least 2 folds; use "
+                        "2 or more (10 is usual)")
     if p.n_boot < 0:
         problems.append(f"--n_boot {p.n_boot}: must be 0 (no bootstrap interval) or more")
     if p.mask_n_random < 1:
