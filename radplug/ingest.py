@@ -462,7 +462,7 @@ def parse_samplesheet(path: str | Path) -> list[dict[str, str]]:
         )
     if not any(r["role"] == "train" for r in records):
         raise RadplugInputError(f"{path}: no cohort has role 'train'; one cohort must be the training cohort: "
-                                f"give it role 'train'")
+                                "give it role 'train'")
     return records
 
 
