@@ -79,10 +79,10 @@ def _read_delimited(text: str, path: Path) -> pd.DataFrame:
     if df.shape[1] < 2:
         raise RadplugInputError(
             f"{path}: needs a header row and at least two {kind} columns; found "
-            f"{df.shape[1]} column(s) (is the delimiter right?)"
+            f"{df.shape[1]} column(s) (is the delimiter right?); separate the columns with commas or tabs"
         )
     if df.empty:
-        raise RadplugInputError(f"{path}: has a header but no data rows")
+        raise RadplugInputError(f"{path}: has a header but no data rows; add the rows (is the file complete?)")
     return df
 
 
@@ -111,7 +111,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         from radplug.io import read_parquet
 
         if path.exists() and path.is_file() and path.stat().st_size == 0:
-            raise RadplugInputError(f"{path}: file is empty")
+            raise RadplugInputError(f"{path}: file is empty; check the path and write or download the file again")
         df = read_parquet(path)
         if df.empty or df.shape[1] < 2:
             raise RadplugInputError(f"{path}: the Parquet table is empty or has fewer than two columns")
@@ -142,7 +142,8 @@ def read_gct_text(text: str, origin: str) -> pd.DataFrame:
     lines = text.replace("\r\n", "\n").replace("\r", "").split("\n")
     if not lines[0].startswith("#1.2"):
         raise RadplugInputError(
-            f"{origin}: only GCT version 1.2 is supported (first line '#1.2'), got {lines[0][:20]!r}"
+            f"{origin}: only GCT version 1.2 is supported (first line '#1.2'), got {lines[0][:20]!r}; save it as "
+            "GCT 1.2 or as a CSV/TSV table"
         )
     if len(lines) < 4:
         raise RadplugInputError(f"{origin}: a GCT file needs '#1.2', a size line, a header and data rows")
@@ -168,13 +169,45 @@ def read_gct_text(text: str, origin: str) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- orientation and ids
+_ID_SEPARATORS = re.compile(r"[\s\-_.]+")
+ID_SPELLING = "case, spaces and the separators - _ ."
+
+
+def normalized_id(sample_id: object) -> str:
+    """A sample id as compared for duplicates: trimmed, case-folded, each run of spaces, '-', '_' and '.' as one
+    '-' ('TCGA-05-4244', 'tcga_05_4244' and 'TCGA.05.4244' are one patient)."""
+    return _ID_SEPARATORS.sub("-", str(sample_id).strip().casefold())
+
+
+def near_duplicate_ids(ids: list[str]) -> list[list[str]]:
+    """Groups of distinct ids that are equal by :func:`normalized_id` (one patient spelled two ways?)."""
+    groups: dict[str, list[str]] = {}
+    for i in dict.fromkeys(map(str, ids)):
+        groups.setdefault(normalized_id(i), []).append(i)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def check_near_duplicate_ids(ids: list[str], origin: str, where: str = "",
+                             rows: dict[str, int] | None = None) -> None:
+    """Refuse ids of one file that differ only in case, spaces or separators (``rows``: id -> file row)."""
+    groups = near_duplicate_ids(ids)
+    if not groups:
+        return
+    shown = "; ".join(" and ".join(f"'{i}'" + (f" (row {rows[i]})" if rows and i in rows else "") for i in g)
+                      for g in groups[:3])
+    raise RadplugInputError(
+        f"{origin}: {len(groups)} sample id(s) given twice{where} when {ID_SPELLING} are ignored: {shown}; the same "
+        "patient twice? Each sample must appear once: remove the repeat, or give clearly distinct ids if they "
+        "are different patients")
+
+
 def find_id_column(df: pd.DataFrame, origin: str, id_column: str | None = None) -> str:
     """The sample-id column: ``id_column`` if given, else a conventional name, else the first column."""
     if id_column:
         if id_column not in df.columns:
             raise RadplugInputError(
                 f"{origin}: id column '{id_column}' (--id_column) not found; columns are "
-                f"{list(df.columns)[:10]}"
+                f"{list(df.columns)[:10]}; give one of them to --id_column"
             )
         return id_column
     lower = {c.lower().strip(): c for c in df.columns}
@@ -271,6 +304,7 @@ def read_expression_file(
             f"{path}: duplicate sample id(s) {', '.join(map(str, dup.unique()[:5]))}; each "
             "sample must appear once (remove or rename the repeats)"
         )
+    check_near_duplicate_ids(list(table.columns if orientation == "genes_rows" else table.index), str(path))
     values = to_numeric_matrix(table, str(path), "expression")
     if orientation == "genes_rows":
         values = values.T
@@ -338,8 +372,10 @@ def read_labels_file(path: str | Path, id_column: str | None = None) -> pd.DataF
         raise RadplugInputError(
             f"{path}: duplicate sample id(s) in column '{col}': "
             f"{', '.join(map(str, dup.unique()[:5]))} (e.g. rows {rows}); each sample must "
-            "appear once"
+            "appear once (remove or rename the repeats)"
         )
+    check_near_duplicate_ids(list(ids), str(path), f" in column '{col}'",
+                             {i: int(r) + 2 for r, i in ids.items()})
     out = raw.drop(columns=[col])
     out.index = pd.Index(ids, name="sample_id")
     return out
@@ -402,8 +438,8 @@ def parse_samplesheet(path: str | Path) -> list[dict[str, str]]:
     missing = [c for c in schema["items"]["required"] if c not in df.columns]
     if missing:
         raise RadplugInputError(
-            f"{path}: samplesheet lacks column(s) {', '.join(missing)}; expected "
-            f"{', '.join(SAMPLESHEET_COLUMNS)}"
+            f"{path}: samplesheet lacks column(s) {', '.join(missing)}; add them (the columns are "
+            f"{', '.join(SAMPLESHEET_COLUMNS)})"
         )
     records = [{k: str(v).strip() for k, v in row.items() if str(v).strip()} for row in df.to_dict("records")]
     validator = jsonschema.Draft202012Validator(schema)
@@ -422,10 +458,11 @@ def parse_samplesheet(path: str | Path) -> list[dict[str, str]]:
     if dup:
         raise RadplugInputError(
             f"{path}: cohort name(s) {', '.join(dup)} appear more than once; each row needs a "
-            "unique cohort name"
+            "unique cohort name: rename the repeats"
         )
     if not any(r["role"] == "train" for r in records):
-        raise RadplugInputError(f"{path}: no cohort has role 'train'; one cohort must be the training cohort")
+        raise RadplugInputError(f"{path}: no cohort has role 'train'; one cohort must be the training cohort: "
+                                "give it role 'train'")
     return records
 
 
@@ -517,7 +554,8 @@ def check_feature_names(names: list[str], origin: Path | str, clinical_targets: 
         key = n.lower()
         if key in seen:
             same = "is given twice" if seen[key] == n else f"and '{seen[key]}' differ only in case"
-            raise RadplugInputError(f"{origin}: radiomic feature '{n}' {same}; each feature needs its own name")
+            raise RadplugInputError(f"{origin}: radiomic feature '{n}' {same}; each feature needs its own "
+                                    "name: rename or remove the repeat")
         seen[key] = n
     reserved = [n for n in stripped if n.lower() in RESERVED_NAMES]
     if reserved:
@@ -561,10 +599,35 @@ def _clinical_table(c: Cohort, expr_ids: pd.Index, id_column: str | None) -> pd.
         if len(labels) != len(expr_ids):
             raise RadplugInputError(
                 f"{c.clinical}: {len(labels)} labels for {len(expr_ids)} samples in "
-                f"{c.expression}; a .cls file lists one label per sample, in column order"
+                f"{c.expression}; a .cls file lists one label per sample, in column order: fix the "
+                "labels or the expression file"
             )
         return pd.DataFrame({"class": labels}, index=pd.Index(expr_ids, name="sample_id"))
     return read_labels_file(c.clinical, id_column)
+
+
+def check_ids_across_cohorts(cohort_ids: list[tuple[Cohort, list[str]]]) -> None:
+    """Refuse a patient in two cohorts: the same sample id, or ids equal once case, spaces and separators are
+    ignored; the message names the ids, the cohorts and their files."""
+    seen: dict[str, list[tuple[str, Cohort]]] = {}
+    for c, ids in cohort_ids:
+        for i in ids:
+            seen.setdefault(normalized_id(i), []).append((str(i), c))
+    shared = [v for v in seen.values() if len({c.name for _, c in v}) > 1]
+    if not shared:
+        return
+
+    def files(c: Cohort) -> str:
+        return ", ".join(p.name for p in (c.expression, c.radiomics, c.clinical) if p)
+
+    shown = ", ".join("/".join(dict.fromkeys(i for i, _ in v)) for v in shared[:5])
+    spelled = any(len({i for i, _ in v}) > 1 for v in shared)
+    eg = " and ".join(f"'{i}' in cohort {c.name} ({files(c)})" for i, c in shared[0][:3])
+    raise RadplugInputError(
+        f"sample id(s) {shown} appear in more than one cohort"
+        + (f" (ids compared ignoring {ID_SPELLING})" if spelled else "")
+        + f" ({len(shared)} in all; e.g. {eg}): a patient belongs to one cohort only; remove it from one of them, or "
+        "give distinct ids if they are different patients")
 
 
 def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ingested:
@@ -577,6 +640,7 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
         raise RadplugInputError(f"--clinical_targets: {', '.join(reserved)} is reserved for radplug's own columns "
                                 f"({', '.join(RESERVED_NAMES)}); rename that clinical column")
     exprs, labels, messages, mappings, stage_maps = {}, {}, [], [], []
+    cohort_ids: list[tuple[Cohort, list[str]]] = []
     radiomic_names: list[str] = []
     # training cohorts first: --collapse max_mean/max_variance choose each gene's probe on the (first)
     # training cohort, and every other cohort keeps that probe
@@ -609,6 +673,12 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
                     "but not "
                     f"in the expression file (e.g. {', '.join(list(only_expr[:3]) + list(only_other[:3]))})"
                 )
+                spelled = [g for g in near_duplicate_ids(list(only_expr) + list(only_other))
+                           if any(i in only_expr for i in g) and any(i in only_other for i in g)]
+                if spelled:
+                    msg += (f"; {len(spelled)} pair(s) of them differ only in {ID_SPELLING} (e.g. '{spelled[0][0]}' in "
+                            f"{c.expression.name} and '{spelled[0][1]}' in {fpath.name}): spell each id the same "
+                            "way in every file")
                 if not opts.allow_sample_mismatch:
                     raise RadplugInputError(
                         msg + "; fix the ids or pass --allow_sample_mismatch to continue with "
@@ -651,7 +721,7 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
                         raise RadplugInputError(
                             f"{c.clinical}: clinical target column '{target}' "
                             f"(--clinical_targets) not found; columns are "
-                            f"{list(clin.columns)[:15]}"
+                            f"{list(clin.columns)[:15]}; list existing columns in --clinical_targets"
                         )
                     vals = clin[target].astype(str).str.strip()
                     # a class coded 1 in one cohort and 1.0 in another (a float column) is the same class
@@ -676,14 +746,11 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
                     radiomic_names.append(col)
             lab = lab.join(rvals)
         exprs[i] = expr.loc[ids]
+        cohort_ids.append((c, list(ids)))
         labels[i] = lab
         log.info("cohort %s (%s): %d samples, %d genes", c.name, c.role, len(ids), expr.shape[1])
+    check_ids_across_cohorts(cohort_ids)
     expression = pd.concat([exprs[i] for i in sorted(exprs)], axis=0, join="outer")
-    if expression.index.duplicated().any():
-        dup = expression.index[expression.index.duplicated()].unique()[:5]
-        raise RadplugInputError(
-            f"sample id(s) {', '.join(dup)} appear in more than one cohort; make them unique"
-        )
     lab_all = pd.concat([labels[i] for i in sorted(labels)], axis=0)
     lab_all.index.name = "sample_id"
     clinical_present = [t for t in opts.clinical_targets if t in lab_all.columns]

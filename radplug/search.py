@@ -30,7 +30,7 @@ def grid(family: str, preset: str) -> list[dict[str, Any]]:
     """The hyperparameter grid of ``family`` for ``preset``; a clear error lists the presets."""
     fam = get_family(family)
     if preset not in fam.grids:
-        raise ValueError(f"model family '{family}' has no grid preset '{preset}'; "
+        raise ValueError(f"model family '{family}' has no grid preset '{preset}'; use one of its "
                          f"presets: {', '.join(fam.grids)}")
     return fam.grids[preset]
 
