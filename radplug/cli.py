@@ -76,7 +76,10 @@ def cmd_ingest(a: argparse.Namespace) -> None:
     opts = IngestOptions(orientation=a.orientation, id_column=a.id_column,
                          clinical_targets=tuple(_csv_list(a.clinical_targets)), histology_column=a.histology_column,
                          histology_map=a.histology_map, collapse=a.collapse,
-                         allow_sample_mismatch=a.allow_sample_mismatch)
+                         allow_sample_mismatch=a.allow_sample_mismatch,
+                         radiomics_id_pattern=a.radiomics_id_pattern or None,
+                         radiomics_include=a.radiomics_include or None, radiomics_exclude=a.radiomics_exclude or None,
+                         radiomics_max_correlation=a.radiomics_max_correlation)
     res = ingest(a.samplesheet, opts)
     out = Path(a.outdir)
     write_expression(res.expression, out / "raw_expression.parquet", "ingest")
@@ -84,6 +87,10 @@ def cmd_ingest(a: argparse.Namespace) -> None:
     write_parquet(res.features, out / "raw_features.parquet", "ingest")
     res.histology_mapping.to_csv(out / "histology_mapping.csv", index=False)
     res.label_mapping.to_csv(out / "label_mapping.csv", index=False)
+    from radplug.radiomics import SELECTION_COLUMNS
+
+    sel = res.radiomics_selection if res.radiomics_selection is not None else pd.DataFrame(columns=SELECTION_COLUMNS)
+    sel.to_csv(out / "radiomics_selection.csv", index=False)
     for m in res.messages:
         log.warning(m)
 
@@ -416,6 +423,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--histology-map", default=None)
     s.add_argument("--collapse", default="mean", choices=["mean", "max_mean", "max_variance"])
     s.add_argument("--allow-sample-mismatch", action="store_true")
+    s.add_argument("--radiomics-id-pattern", default=None,
+                   help="regex whose first group is the patient id, searched in a PyRadiomics output's Mask path")
+    s.add_argument("--radiomics-include", default=None,
+                   help="radiomic features to keep: type:/class:/name:/preset: terms (docs/inputs.md)")
+    s.add_argument("--radiomics-exclude", default=None, help="radiomic features to drop (same syntax)")
+    s.add_argument("--radiomics-max-correlation", type=_unit_interval, default=1.0,
+                   help="drop a feature whose |Spearman rho| with a kept one exceeds this on the training cohort "
+                        "(1: off)")
     s.set_defaults(func=cmd_ingest)
 
     s = sub.add_parser("preflight", help="check parameters, gene-set files and targets before any training")

@@ -60,6 +60,8 @@ def imageBatches(sheet) {
         if (!mf?.exists()) { return }
         def header = mf.withReader { it.readLine() }?.replace('\uFEFF', '')?.toLowerCase()?.split(',')*.trim()
         if (!('image' in header && 'mask' in header)) { return }
+        // PyRadiomics batch output also has Image and Mask columns, with diagnostics_* and feature columns
+        if (header.any { it ==~ /^(diagnostics_|(original|log-sigma-|wavelet-|square|logarithm|exponential|gradient|lbp-)[^_]*_).*/ }) { return }
         def patients = mf.splitCsv(header: true).collect { r ->
             def rec = r.collectEntries { k, x -> [k.toString().trim().toLowerCase(), x?.toString()?.trim() ?: ''] }
             def files = ['image', 'mask'].collect { col ->
@@ -122,7 +124,9 @@ workflow RADPLUG {
         optionalFile(params.histology_map),
         [orientation: params.orientation, clinical_targets: params.clinical_targets, collapse: params.collapse,
          id_column: params.id_column, histology_column: params.histology_column,
-         allow_sample_mismatch: params.allow_sample_mismatch]
+         allow_sample_mismatch: params.allow_sample_mismatch, radiomics_id_pattern: params.radiomics_id_pattern,
+         radiomics_include: params.radiomics_include, radiomics_exclude: params.radiomics_exclude,
+         radiomics_max_correlation: params.radiomics_max_correlation]
     )
     // ---- gene-set sources (checked by PREFLIGHT, used by MASK)
     if (params.genesets) {
@@ -147,7 +151,8 @@ workflow RADPLUG {
                max_set_size: params.max_set_size, min_minority: params.min_minority])
     def after_preflight = { ch -> ch.combine(PREFLIGHT.out.tables.map { 'ok' }).map { it[0] }.first() }   // a value channel
     VALIDATE(after_preflight(INGEST.out.expression), INGEST.out.labels, INGEST.out.features,
-             INGEST.out.histology_mapping, INGEST.out.label_mapping, [max_missing: params.max_missing])
+             INGEST.out.histology_mapping, INGEST.out.label_mapping, INGEST.out.radiomics_selection,
+             [max_missing: params.max_missing])
     BINARIZE(VALIDATE.out.labels, VALIDATE.out.features, optionalFile(params.feature_groups),
              [min_minority: params.min_minority])
 

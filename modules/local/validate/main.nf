@@ -7,6 +7,7 @@ process VALIDATE {
     path(features)
     path(histology_mapping)
     path(label_mapping)
+    path(radiomics_selection)
     val(opts)
 
     output:
@@ -16,6 +17,7 @@ process VALIDATE {
     path("data/validation.parquet"), emit: report
     path("data/histology_mapping.csv"), emit: histology_mapping
     path("data/label_mapping.csv"), emit: label_mapping
+    path("data/radiomics_selection.csv"), emit: radiomics_selection
 
     script:
     """
@@ -23,5 +25,6 @@ process VALIDATE {
         --max-missing ${opts.max_missing}
     cp ${histology_mapping} data/histology_mapping.csv
     cp ${label_mapping} data/label_mapping.csv
+    cp ${radiomics_selection} data/radiomics_selection.csv
     """
 }
