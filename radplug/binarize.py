@@ -80,8 +80,8 @@ def binarize(labels: pd.DataFrame, features: pd.DataFrame, min_minority: float =
 
         tasks_df["id"] = tasks_df["target"].map(safe_id)     # the file-safe id of each target (file names)
     return (targets.reset_index(), tasks_df,
-            pd.DataFrame(rows, columns=["feature", "group", "image_type", "feature_class", "centre_low", "centre_high", "threshold",
-                                        "frac_high_train", "frac_high_test", "minority_fraction", "kept",
+            pd.DataFrame(rows, columns=["feature", "group", "image_type", "feature_class", "centre_low", "centre_high",
+                                        "threshold", "frac_high_train", "frac_high_test", "minority_fraction", "kept",
                                         "reason"]))
 
 
