@@ -29,31 +29,26 @@ TARGETS = "EGFR mutation status,KRAS mutation status"
 needs_nsclc = pytest.mark.skipif(not FEATURES.exists(), reason="needs ../shared/data/nsclc_radiogenomics")
 
 
-def write_native_cohorts(folder: Path, n_train: int = 42, seed: int = 0,
-                         edit: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> Path:
-    """A train/test samplesheet over the shipped NSCLC-Radiogenomics files, each cohort's files in their native
-    format: the PyRadiomics CSV's own rows (unnamed index, Image, Mask, diagnostics_*, features), the expression
-    with genes as rows, the TCIA clinical table (``Case ID`` first). ``edit`` may change the training cohort's
-    PyRadiomics table (bad-input cases)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    feats = pd.read_csv(FEATURES, index_col=0)
-    ids = feats["Mask"].str.extract(r"(R01-\d+)")[0]
-    expr = pd.read_csv(NSCLC / "df_zscore.csv", index_col=0)
-    clin = pd.read_csv(CLINICAL)
-    order = np.random.default_rng(seed).permutation(len(ids))
-    rows = []
-    for role, part in (("train", order[:n_train]), ("test", order[n_train:])):
-        keep = sorted(part)
-        rad = feats.iloc[keep]
-        if role == "train" and edit is not None:
-            rad = edit(rad)
-        rad.to_csv(folder / f"{role}_radiomics.csv")              # index column unnamed, as PyRadiomics writes it
-        expr[list(ids.iloc[keep])].to_csv(folder / f"{role}_expression.csv")
-        clin[clin["Case ID"].isin(ids.iloc[keep])].to_csv(folder / f"{role}_clinical.csv", index=False)
-        rows.append({"cohort": f"nsclc_{role}", "role": role, "expression": f"{role}_expression.csv",
-                     "radiomics": f"{role}_radiomics.csv", "clinical": f"{role}_clinical.csv"})
-    pd.DataFrame(rows).to_csv(folder / "samplesheet.csv", index=False)
-    return folder / "samplesheet.csv"
+def _split_script():
+    """docs/examples/real_nsclc/split.py, the documented way to make the `real_nsclc` samplesheet."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "examples" / "real_nsclc" / "split.py"
+    spec = importlib.util.spec_from_file_location("real_nsclc_split", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def write_native_cohorts(folder: Path, edit: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> Path:
+    """The `real_nsclc` example (docs/examples/real_nsclc/split.py: 42 train / 18 test, each file in its native
+    format: the PyRadiomics CSV's own rows, expression with genes as rows, the TCIA clinical table). ``edit``
+    may change the training cohort's PyRadiomics table (bad-input cases)."""
+    sheet = _split_script().split(NSCLC, folder)
+    if edit is not None:
+        rad = folder / "train_radiomics.csv"
+        edit(pd.read_csv(rad, index_col=0)).to_csv(rad)
+    return sheet
 
 
 # --------------------------------------------------------------------------- names and filters
