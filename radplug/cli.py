@@ -155,8 +155,18 @@ def cmd_search(a: argparse.Namespace) -> None:
 
     res = run_job(a.unit, a.family, a.grid, a.chunk, a.n_chunks, read_expression(a.expression),
                   read_parquet(a.targets), read_parquet(a.tasks), a.folds, a.seed, a.device,
-                  stack_folds=a.stack_folds, class_weight=a.class_weight)
+                  feature_cv=a.feature_cv, stack_folds=a.stack_folds, class_weight=a.class_weight)
     write_parquet(res, a.out, "search", unit=a.unit, family=a.family, grid=a.grid, chunk=a.chunk, seed=a.seed)
+
+
+def cmd_feature_cv(a: argparse.Namespace) -> None:
+    from radplug.search import feature_cv_job
+
+    cv = pd.concat([read_parquet(p) for p in a.cv], ignore_index=True)
+    res = feature_cv_job(a.unit, a.family, cv, read_expression(a.expression), read_parquet(a.targets),
+                         read_parquet(a.tasks), a.folds, a.seed, a.device, stack_folds=a.stack_folds,
+                         class_weight=a.class_weight)
+    write_parquet(res, a.out, "feature_cv", unit=a.unit, family=a.family, seed=a.seed)
 
 
 def cmd_select(a: argparse.Namespace) -> None:
@@ -488,7 +498,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="class weights of every family: balanced (n / (classes x count)) or none")
     s.add_argument("--stack-folds", action="store_true",
                    help="train the network's CV folds at once (stacked models; faster, same protocol)")
+    s.add_argument("--no-feature-cv", dest="feature_cv", action="store_false",
+                   help="group units: skip the per-feature CV of the chunk's best configuration (the pipeline "
+                        "runs it once per group, after every chunk, with `radplug feature-cv`)")
     s.set_defaults(func=cmd_search)
+
+    s = sub.add_parser("feature-cv", help="per-feature CV of the configuration a group network chose (all chunks)")
+    s.add_argument("--cv", nargs="+", required=True, help="the SEARCH results of the unit's chunks")
+    for f in ("expression", "targets", "tasks", "unit", "family", "out"):
+        s.add_argument(f"--{f}", required=True)
+    s.add_argument("--folds", type=int, default=10)
+    s.add_argument("--seed", type=int, default=42)
+    s.add_argument("--device", default="cpu")
+    s.add_argument("--class-weight", choices=CLASS_WEIGHTS, default="balanced")
+    s.add_argument("--stack-folds", action="store_true")
+    s.set_defaults(func=cmd_feature_cv)
 
     s = sub.add_parser("select", help="pick the best family and configuration per target")
     s.add_argument("--cv", nargs="+", required=True)

@@ -1,6 +1,6 @@
 /*
  * The radplug workflow: SIMULATE | SAMPLESHEET -> INGEST -> PREFLIGHT -> VALIDATE -> BINARIZE -> PLAN
- *   -> SEARCH (fan-out) -> SELECT
+ *   -> SEARCH (fan-out) -> FEATURE_CV (per group network, after its chunks) -> SELECT
  *   -> FIT_FINAL (per target) -> EVALUATE -> MASK (per model x gene-set source) -> SIGNIFICANCE -> REPORT
  * Image manifests in the samplesheet's radiomics column first go through EXTRACT (per batch) -> EXTRACT_JOIN.
  */
@@ -13,6 +13,7 @@ include { BINARIZE     } from '../modules/local/binarize/main'
 include { PLAN         } from '../modules/local/plan/main'
 include { SEARCH       } from '../modules/local/search/main'
 include { SELECT       } from '../modules/local/select/main'
+include { FEATURE_CV   } from '../modules/local/feature_cv/main'
 include { FIT_FINAL    } from '../modules/local/fit_final/main'
 include { EVALUATE     } from '../modules/local/evaluate/main'
 include { MASK         } from '../modules/local/mask/main'
@@ -163,7 +164,15 @@ workflow RADPLUG {
     def fit_opts = [folds: params.cv_folds, seed: seed, device: params.device, stack_folds: params.stack_folds,
                     class_weight: params.class_weight]
     SEARCH(ch_jobs, VALIDATE.out.expression, BINARIZE.out.targets, BINARIZE.out.tasks, fit_opts)
-    SELECT(SEARCH.out.cv.collect(), [models: params.models])
+    // ---- group networks searched in several grid chunks: the per-feature CV of the configuration chosen over all
+    //      chunks, once per (group, family), as soon as that unit's chunks are done (one chunk: done in SEARCH)
+    ch_group_cv = SEARCH.out.unit_cv
+        .filter { unit, family, n, f -> unit.startsWith('group:') && n.toString().toInteger() > 1 }
+        .map { unit, family, n, f -> tuple(groupKey("${family}\t${unit}".toString(), n.toString().toInteger()), unit, family, f) }
+        .groupTuple()
+        .map { key, units, families, files -> tuple(units[0], families[0], files) }
+    FEATURE_CV(ch_group_cv, VALIDATE.out.expression, BINARIZE.out.targets, BINARIZE.out.tasks, fit_opts)
+    SELECT(SEARCH.out.cv.mix(FEATURE_CV.out.cv).collect(), [models: params.models])
 
     // ---- final models and the test cohort
     FIT_FINAL(
