@@ -255,36 +255,54 @@ def test_nsclc_paper_universe_pipeline(tmp_path: Path) -> None:
                        "--cv_folds", "3", "--n_boot", "100", "--mask_n_random", "50", timeout=3000)
     wall = time.monotonic() - start
     assert run.returncode == 0, run.log[-4000:]
-    out = run.outdir
+    summary = check_paper_universe_outputs(run.outdir)
+    print(f"NSCLC paper universe: {summary}; {len(read_trace(run.outdir))} tasks; wall {wall:.0f} s")
+
+
+def check_paper_universe_outputs(out: Path) -> str:
+    """The published tables of the paper-universe run: selection, targets per image type and class, test
+    metrics, masking rows. Returns a one-line summary."""
     sel = pd.read_csv(out / "data/radiomics_selection.csv", keep_default_na=False)
-    assert len(sel) == 1764
+    assert len(sel) == 1764 and sel["kept"].dtype == bool
+    sel["rho"] = pd.to_numeric(sel["rho"].replace("", np.nan))
     universe = sel[~sel["reason"].str.startswith("matches no")]
-    assert len(universe) == 292 and set(universe["image_type"]) == {"original", "log-sigma-0-5-mm-3D", "wavelet-HHH"}
-    kept = sel[sel["kept"] == "True"] if sel["kept"].dtype == object else sel[sel["kept"]]
-    assert 30 < len(kept) < 292
+    assert len(universe) == 292
+    assert universe["image_type"].value_counts().to_dict() == {"original": 108, "log-sigma-0-5-mm-3D": 92,
+                                                              "wavelet-HHH": 92}
+    kept = sel[sel["kept"]]
+    dropped = universe[~universe["kept"]]
+    assert 30 < len(kept) < 292 and dropped["reason"].str.contains(r"> 0\.85 with .* \(training cohort\)").all()
+    assert (dropped["rho"].abs() > 0.85).all() and dropped["partner"].isin(kept["feature"]).all()
     binar = pd.read_parquet(out / "data/binarization.parquet")
     assert set(binar["feature"]) == set(kept["feature"])
-    per_unit = binar[binar["kept"]].groupby(["image_type", "feature_class"]).size()
+    # targets per image type x class: each pair is its own group (unit), GLDM included, none 'other'
+    targets = binar[binar["kept"]]
+    per_unit = targets.groupby(["image_type", "feature_class"]).size()
     assert set(per_unit.index.get_level_values(0)) == {"original", "log-sigma-0-5-mm-3D", "wavelet-HHH"}
-    assert {"gldm", "ngtdm", "shape"} <= set(per_unit.index.get_level_values(1))
+    assert {"shape", "firstorder", "glcm", "gldm"} <= set(per_unit.index.get_level_values(1))
     tasks = pd.read_parquet(out / "data/tasks.parquet")
     radiomic = tasks[tasks["source"] == "radiomic"]
-    assert len(radiomic) == binar["kept"].sum() and "other" not in set(radiomic["group"])
+    assert set(radiomic["target"]) == set(targets["feature"]) and "other" not in set(radiomic["group"])
     assert (radiomic["group"] == radiomic["target"].map(lambda t: "_".join(t.split("_")[:2]))).all()
+    assert radiomic["group"].nunique() == len(per_unit)
     met = pd.read_parquet(out / "evaluation/test_metrics.parquet")
     overall = met[met["averaging"] != "one-vs-rest"]
-    assert set(overall["target"]) == set(tasks["target"]) and overall["n"].max() <= 18
+    assert set(overall["target"]) == set(tasks["target"]) and (overall["n"] <= 18).all()
+    assert overall["auc"].dropna().between(0, 1).all() and overall["auc_q"].dropna().between(0, 1).all()
     chance = pd.read_parquet(out / "evaluation/target_chance.parquet").iloc[0]
+    assert chance["targets"] == len(overall) and chance["passing"] == int((overall["auc"] >= 0.7).sum())
     mask_targets = [t for t in (out / "evaluation/mask_targets.txt").read_text().splitlines() if t]
     assert set(mask_targets) == set(overall.loc[overall["auc"] >= 0.7, "target"])
+    n_mask = 0
     if mask_targets:                                  # masking rows: every passing target, Hallmark sets ranked
         m = pd.read_parquet(out / "masking/masking.parquet")
         assert set(m["target"]) == set(mask_targets) and set(m["source"]) == {"msigdb_hallmark"}
         test_rows = m[m["cohort"] == "test"]
         assert test_rows.groupby("target")["gene_set"].nunique().min() >= 5
         assert test_rows["auc"].dropna().between(0, 1).all()
-    print(f"NSCLC paper universe: {len(universe)} features, {len(kept)} after |rho| <= 0.85, "
-          f"{int(binar['kept'].sum())} radiomic targets in {radiomic['group'].nunique()} image type x class "
-          f"units, {int(chance['passing'])} of {int(chance['targets'])} targets pass AUC 0.70 "
-          f"({chance['expected_by_chance']:.1f} by chance); {len(read_trace(out))} tasks; wall {wall:.0f} s")
-    print(per_unit.to_string())
+        n_mask = len(m)
+    by_type = {k: int(v) for k, v in per_unit.groupby(level=0).sum().items()}
+    return (f"{len(universe)} features, {len(kept)} after |rho| <= 0.85, {len(targets)} radiomic targets in "
+            f"{len(per_unit)} image type x class units ({by_type}), "
+            f"{int(chance['passing'])} of {int(chance['targets'])} targets pass AUC 0.70 "
+            f"({chance['expected_by_chance']:.1f} by chance), {n_mask} masking rows")
