@@ -77,7 +77,10 @@ def cmd_ingest(a: argparse.Namespace) -> None:
     opts = IngestOptions(orientation=a.orientation, id_column=a.id_column,
                          clinical_targets=tuple(_csv_list(a.clinical_targets)), histology_column=a.histology_column,
                          histology_map=a.histology_map, collapse=a.collapse,
-                         allow_sample_mismatch=a.allow_sample_mismatch)
+                         allow_sample_mismatch=a.allow_sample_mismatch,
+                         radiomics_id_pattern=a.radiomics_id_pattern or None,
+                         radiomics_include=a.radiomics_include or None, radiomics_exclude=a.radiomics_exclude or None,
+                         radiomics_max_correlation=a.radiomics_max_correlation)
     res = ingest(a.samplesheet, opts)
     out = Path(a.outdir)
     write_expression(res.expression, out / "raw_expression.parquet", "ingest")
@@ -85,6 +88,10 @@ def cmd_ingest(a: argparse.Namespace) -> None:
     write_parquet(res.features, out / "raw_features.parquet", "ingest")
     res.histology_mapping.to_csv(out / "histology_mapping.csv", index=False)
     res.label_mapping.to_csv(out / "label_mapping.csv", index=False)
+    from radplug.radiomics import SELECTION_COLUMNS
+
+    sel = res.radiomics_selection if res.radiomics_selection is not None else pd.DataFrame(columns=SELECTION_COLUMNS)
+    sel.to_csv(out / "radiomics_selection.csv", index=False)
     for m in res.messages:
         log.warning(m)
 
@@ -176,8 +183,18 @@ def cmd_search(a: argparse.Namespace) -> None:
 
     res = run_job(a.unit, a.family, a.grid, a.chunk, a.n_chunks, read_expression(a.expression),
                   read_parquet(a.targets), read_parquet(a.tasks), a.folds, a.seed, a.device,
-                  stack_folds=a.stack_folds, class_weight=a.class_weight)
+                  feature_cv=a.feature_cv, stack_folds=a.stack_folds, class_weight=a.class_weight)
     write_parquet(res, a.out, "search", unit=a.unit, family=a.family, grid=a.grid, chunk=a.chunk, seed=a.seed)
+
+
+def cmd_feature_cv(a: argparse.Namespace) -> None:
+    from radplug.search import feature_cv_job
+
+    cv = pd.concat([read_parquet(p) for p in a.cv], ignore_index=True)
+    res = feature_cv_job(a.unit, a.family, cv, read_expression(a.expression), read_parquet(a.targets),
+                         read_parquet(a.tasks), a.folds, a.seed, a.device, stack_folds=a.stack_folds,
+                         class_weight=a.class_weight)
+    write_parquet(res, a.out, "feature_cv", unit=a.unit, family=a.family, seed=a.seed)
 
 
 def cmd_select(a: argparse.Namespace) -> None:
@@ -449,6 +466,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--histology-map", default=None)
     s.add_argument("--collapse", default="mean", choices=["mean", "max_mean", "max_variance"])
     s.add_argument("--allow-sample-mismatch", action="store_true")
+    s.add_argument("--radiomics-id-pattern", default=None,
+                   help="regex whose first group is the patient id, searched in a PyRadiomics output's Mask path")
+    s.add_argument("--radiomics-include", default=None,
+                   help="radiomic features to keep: type:/class:/name:/preset: terms (docs/inputs.md)")
+    s.add_argument("--radiomics-exclude", default=None, help="radiomic features to drop (same syntax)")
+    s.add_argument("--radiomics-max-correlation", type=_unit_interval, default=1.0,
+                   help="drop a feature whose |Spearman rho| with a kept one exceeds this on the training cohort "
+                        "(1: off)")
     s.set_defaults(func=cmd_ingest)
 
     s = sub.add_parser("preflight", help="check parameters, gene-set files and targets before any training")
@@ -513,7 +538,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="class weights of every family: balanced (n / (classes x count)) or none")
     s.add_argument("--stack-folds", action=argparse.BooleanOptionalAction,
                    help="train the network's CV folds at once (stacked models; faster, same protocol)")
+    s.add_argument("--no-feature-cv", dest="feature_cv", action="store_false",
+                   help="group units: skip the per-feature CV of the chunk's best configuration (the pipeline "
+                        "runs it once per group, after every chunk, with `radplug feature-cv`)")
     s.set_defaults(func=cmd_search)
+
+    s = sub.add_parser("feature-cv", help="per-feature CV of the configuration a group network chose (all chunks)")
+    s.add_argument("--cv", nargs="+", required=True, help="the SEARCH results of the unit's chunks")
+    for f in ("expression", "targets", "tasks", "unit", "family", "out"):
+        s.add_argument(f"--{f}", required=True)
+    s.add_argument("--folds", type=int, default=10)
+    s.add_argument("--seed", type=int, default=42)
+    s.add_argument("--device", default="cpu")
+    s.add_argument("--class-weight", choices=CLASS_WEIGHTS, default="balanced")
+    s.add_argument("--stack-folds", action=argparse.BooleanOptionalAction)
+    s.set_defaults(func=cmd_feature_cv)
 
     s = sub.add_parser("select", help="pick the best family and configuration per target")
     s.add_argument("--cv", nargs="+", required=True)

@@ -44,7 +44,7 @@ def _resolve_all_profiles():
         list(pool.map(flat_config, profiles))
 
 
-GPU_SELECTOR = "process.'withName:SEARCH|FIT_FINAL|MASK'"
+GPU_SELECTOR = "process.'withName:SEARCH|FEATURE_CV|FIT_FINAL|MASK'"
 
 
 def test_gpu_profile_sets_accelerator_device_and_container_gpu_options():
