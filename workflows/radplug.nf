@@ -99,7 +99,10 @@ workflow RADPLUG {
             EXTRACT(Channel.fromList(batches), settings_file, [extractor: params.extractor, settings: spec])
             EXTRACT_JOIN(EXTRACT.out.features.groupTuple())
             ch_extracted = EXTRACT_JOIN.out.table.toList().map { t -> t.collectEntries { [it[0], it[1]] } }
-            staged = SAMPLESHEET.out.json.combine(ch_extracted).map { json, ex -> stageSamplesheet(json, params.input, ex) }
+            // combine() emits a queue channel: .first() makes it a value channel like the other branches, so that
+            // INGEST's outputs (and VALIDATE's, BINARIZE's) are read by every SEARCH/FIT_FINAL/MASK task, not by one
+            staged = SAMPLESHEET.out.json.combine(ch_extracted)
+                .map { json, ex -> stageSamplesheet(json, params.input, ex) }.first()
         } else {
             staged = SAMPLESHEET.out.json.map { stageSamplesheet(it, params.input) }
         }
