@@ -52,7 +52,8 @@ def stageSamplesheet(json, sheet_name, extracted = [:]) {
 }
 
 // Image manifests in a samplesheet's radiomics column (a CSV whose header has image and mask columns), as one
-// [cohort, batch, ids, labels, images, masks] per batch of --extract_batch patients; paths relative to the manifest.
+// [cohort, batch, ids, labels, sources, images, masks] per batch of --extract_batch patients; paths relative to the
+// manifest; sources: each patient's [image, mask] paths as resolved here, which EXTRACT's messages name.
 def imageBatches(sheet) {
     def batches = []
     sheet.splitCsv(header: true).each { row ->
@@ -73,10 +74,10 @@ def imageBatches(sheet) {
                 }
                 f
             }
-            [rec.sample_id, rec.label ?: '1', files[0], files[1]]
+            [rec.sample_id, rec.label ?: '1', files[0], files[1], [files[0].toString(), files[1].toString()]]
         }
         patients.collate(params.extract_batch as int).eachWithIndex { b, i ->
-            batches << [row.cohort, "${row.cohort}_${i + 1}", b*.get(0), b*.get(1), b*.get(2), b*.get(3)]
+            batches << [row.cohort, "${row.cohort}_${i + 1}", b*.get(0), b*.get(1), b*.get(4), b*.get(2), b*.get(3)]
         }
     }
     return batches
@@ -116,7 +117,10 @@ workflow RADPLUG {
             EXTRACT_JOIN(EXTRACT.out.features.groupTuple())
             ch_versions = ch_versions.mix(EXTRACT.out.versions, EXTRACT_JOIN.out.versions)
             ch_extracted = EXTRACT_JOIN.out.table.toList().map { t -> t.collectEntries { [it[0], it[1]] } }
-            staged = SAMPLESHEET.out.json.combine(ch_extracted).map { json, ex -> stageSamplesheet(json, params.input, ex) }
+            // combine() emits a queue channel: .first() makes it a value channel like the other branches, so that
+            // INGEST's outputs (and VALIDATE's, BINARIZE's) are read by every SEARCH/FIT_FINAL/MASK task, not by one
+            staged = SAMPLESHEET.out.json.combine(ch_extracted)
+                .map { json, ex -> stageSamplesheet(json, params.input, ex) }.first()
         } else {
             staged = SAMPLESHEET.out.json.map { stageSamplesheet(it, params.input) }
         }
