@@ -154,13 +154,7 @@ def get_extractor(name: str) -> FeatureExtractor:
 
 def get_interpreter(name: str) -> Interpreter:
     """The interpreter called ``name``; a clear error lists the available ones."""
-    interps = interpreters()
-    if name not in interps:
-        raise PluginError(
-            f"unknown interpreter '{name}'. Available: {', '.join(sorted(interps))}. "
-            "Install the plugin that provides it (see `radplug plugins`)."
-        )
-    return interps[name]
+    return _lookup(interpreters(), "interpreter", name)
 
 
 def get_family(name: str) -> ModelFamily:
