@@ -132,3 +132,8 @@ def test_profile_run(tmp_path_factory) -> NextflowRun:
     run = run_nextflow(tmp_path_factory.mktemp("test_profile"), "-profile", "test")
     assert run.returncode == 0, run.log[-4000:]
     return run
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """The stub runs of the whole DAG go first: a wiring mistake fails in seconds, before any real computation."""
+    items.sort(key=lambda item: 0 if item.module.__name__ == "test_stub" else 1)
