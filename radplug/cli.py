@@ -55,9 +55,19 @@ def _csv_list(s: str) -> list[str]:
 
 # --------------------------------------------------------------------------- steps
 def cmd_simulate(a: argparse.Namespace) -> None:
-    from radplug.simulate import simulate_cohort, write_simulated
+    from radplug.simulate import PAPER_GROUP_SIZES, simulate_cohort, write_simulated
 
-    sim = simulate_cohort(a.n_train, a.n_test, a.n_genes, a.n_sets, a.features_per_group, a.gmt, a.signal, a.seed)
+    sizes = None
+    if a.group_sizes == "paper":
+        sizes = PAPER_GROUP_SIZES
+    elif a.group_sizes:
+        try:
+            sizes = tuple(int(v) for v in a.group_sizes.split(","))
+        except ValueError as exc:
+            raise RadplugInputError(f"--group-sizes '{a.group_sizes}': give 7 comma-separated counts (shape, stats, "
+                                    "GLCM, GLSZM, RLGL, LoG, wavelet) or 'paper'") from exc
+    sim = simulate_cohort(a.n_train, a.n_test, a.n_genes, a.n_sets, a.features_per_group, a.gmt, a.signal, a.seed,
+                          group_sizes=sizes)
     write_simulated(sim, a.outdir, a.seed)
 
 
@@ -444,6 +454,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--n-genes", type=int, default=2000)
     s.add_argument("--n-sets", type=int, default=60)
     s.add_argument("--features-per-group", type=int, default=3)
+    s.add_argument("--group-sizes", default="",
+                   help="features per radiomic group: 7 comma-separated counts, or 'paper' (10,22,7,10,12,9,31)")
     s.add_argument("--gmt", default=None, help="use this GMT's genes and sets instead of simulated names")
     s.add_argument("--signal", type=float, default=1.0)
     s.add_argument("--seed", type=int, default=42)

@@ -19,7 +19,8 @@ SCHEMA = Path(__file__).resolve().parent / "schemas" / "nextflow_schema.json"
 #: radplug subcommand -> {argparse dest: pipeline parameter} for every option a module passes from a parameter.
 STEP_PARAMS: dict[str, dict[str, str]] = {
     "simulate": {"seed": "seed", "n_train": "sim_n_train", "n_test": "sim_n_test", "n_genes": "sim_n_genes",
-                 "n_sets": "sim_n_sets", "features_per_group": "sim_features_per_group", "signal": "sim_signal"},
+                 "n_sets": "sim_n_sets", "features_per_group": "sim_features_per_group", "signal": "sim_signal",
+                 "group_sizes": "sim_group_sizes"},
     "ingest": {"orientation": "orientation", "clinical_targets": "clinical_targets", "collapse": "collapse",
                "id_column": "id_column", "histology_column": "histology_column",
                "allow_sample_mismatch": "allow_sample_mismatch", "radiomics_id_pattern": "radiomics_id_pattern",

@@ -130,7 +130,8 @@ workflow RADPLUG {
     } else {
         SIMULATE(
             [seed: seed, n_train: params.sim_n_train, n_test: params.sim_n_test, n_genes: params.sim_n_genes,
-             n_sets: params.sim_n_sets, features_per_group: params.sim_features_per_group, signal: params.sim_signal],
+             n_sets: params.sim_n_sets, features_per_group: params.sim_features_per_group,
+             group_sizes: params.sim_group_sizes, signal: params.sim_signal],
             optionalFile(params.sim_gmt)
         )
         SAMPLESHEET(SIMULATE.out.samplesheet, SIMULATE.out.samplesheet.map { it.parent.toString() })
