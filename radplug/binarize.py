@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from radplug.radiomics import feature_group
+from radplug.radiomics import feature_group, parse_feature_name
 
 
 def two_means_1d(values: np.ndarray) -> tuple[float, float]:
@@ -31,11 +31,12 @@ def binarize(labels: pd.DataFrame, features: pd.DataFrame, min_minority: float =
 
     targets: sample_id, cohort and one column per kept target (radiomic: 'low'/'high'; clinical: class).
     tasks: target, kind (binary|multiclass), group, classes (JSON), n_train per class, id (file-safe id).
-    binarization: per radiomic feature, the centres, threshold, class frequencies and whether kept.
+    binarization: per radiomic feature, its image type and class, the centres, threshold, class frequencies and
+    whether kept.
     """
     lab = labels.set_index("sample_id")
     train = lab["cohort"] == "train"
-    targets = lab[["cohort"]].copy()
+    columns: dict[str, pd.Series] = {}      # target -> its class column, joined in one concat (many targets)
     tasks, rows = [], []
     for _, f in features.iterrows():
         name = f["name"]
@@ -44,6 +45,7 @@ def binarize(labels: pd.DataFrame, features: pd.DataFrame, min_minority: float =
             vals = pd.to_numeric(col, errors="coerce")
             tr = vals[train].dropna().to_numpy()
             group = feature_group(name, group_overrides)
+            parsed = parse_feature_name(name)
             lo, hi = two_means_1d(tr)
             thr = (lo + hi) / 2
             cls = pd.Series(np.where(vals.isna(), None, np.where(vals > thr, "high", "low")), index=lab.index,
@@ -52,20 +54,22 @@ def binarize(labels: pd.DataFrame, features: pd.DataFrame, min_minority: float =
             minority = min(frac_high, 1 - frac_high)
             kept = minority >= min_minority
             test_cls = cls[~train].dropna()
-            rows.append({"feature": name, "group": group, "centre_low": lo, "centre_high": hi, "threshold": thr,
+            rows.append({"feature": name, "group": group, "image_type": parsed.image_type,
+                         "feature_class": parsed.feature_class, "centre_low": lo, "centre_high": hi, "threshold": thr,
                          "frac_high_train": frac_high,
                          "frac_high_test": float((test_cls == "high").mean()) if len(test_cls) else np.nan,
                          "minority_fraction": minority, "kept": kept,
                          "reason": "" if kept else f"minority class {minority:.1%} < {min_minority:.0%}"})
             if kept:
-                targets[name] = cls
+                columns[name] = cls
                 tasks.append({"target": name, "kind": "binary", "group": group, "source": "radiomic",
                               "classes": json.dumps(["low", "high"])})
         else:
-            targets[name] = col.astype(object).where(col.notna(), None)
+            columns[name] = col.astype(object).where(col.notna(), None)
             classes = sorted(col[train].dropna().astype(str).unique())
             tasks.append({"target": name, "kind": "binary" if len(classes) == 2 else "multiclass",
                           "group": name, "source": "clinical", "classes": json.dumps(classes)})
+    targets = pd.concat([lab[["cohort"]], pd.DataFrame(columns, index=lab.index)], axis=1)
     for t in tasks:
         classes = json.loads(t["classes"])
         counts = targets.loc[train, t["target"]].value_counts()
@@ -76,8 +80,8 @@ def binarize(labels: pd.DataFrame, features: pd.DataFrame, min_minority: float =
 
         tasks_df["id"] = tasks_df["target"].map(safe_id)     # the file-safe id of each target (file names)
     return (targets.reset_index(), tasks_df,
-            pd.DataFrame(rows, columns=["feature", "group", "centre_low", "centre_high", "threshold",
-                                        "frac_high_train", "frac_high_test", "minority_fraction", "kept",
+            pd.DataFrame(rows, columns=["feature", "group", "image_type", "feature_class", "centre_low", "centre_high",
+                                        "threshold", "frac_high_train", "frac_high_test", "minority_fraction", "kept",
                                         "reason"]))
 
 

@@ -55,9 +55,19 @@ def _csv_list(s: str) -> list[str]:
 
 # --------------------------------------------------------------------------- steps
 def cmd_simulate(a: argparse.Namespace) -> None:
-    from radplug.simulate import simulate_cohort, write_simulated
+    from radplug.simulate import PAPER_GROUP_SIZES, simulate_cohort, write_simulated
 
-    sim = simulate_cohort(a.n_train, a.n_test, a.n_genes, a.n_sets, a.features_per_group, a.gmt, a.signal, a.seed)
+    sizes = None
+    if a.group_sizes == "paper":
+        sizes = PAPER_GROUP_SIZES
+    elif a.group_sizes:
+        try:
+            sizes = tuple(int(v) for v in a.group_sizes.split(","))
+        except ValueError as exc:
+            raise RadplugInputError(f"--group-sizes '{a.group_sizes}': give 7 comma-separated counts (shape, stats, "
+                                    "GLCM, GLSZM, RLGL, LoG, wavelet) or 'paper'") from exc
+    sim = simulate_cohort(a.n_train, a.n_test, a.n_genes, a.n_sets, a.features_per_group, a.gmt, a.signal, a.seed,
+                          group_sizes=sizes)
     write_simulated(sim, a.outdir, a.seed)
 
 
@@ -77,7 +87,10 @@ def cmd_ingest(a: argparse.Namespace) -> None:
     opts = IngestOptions(orientation=a.orientation, id_column=a.id_column,
                          clinical_targets=tuple(_csv_list(a.clinical_targets)), histology_column=a.histology_column,
                          histology_map=a.histology_map, collapse=a.collapse,
-                         allow_sample_mismatch=a.allow_sample_mismatch)
+                         allow_sample_mismatch=a.allow_sample_mismatch,
+                         radiomics_id_pattern=a.radiomics_id_pattern or None,
+                         radiomics_include=a.radiomics_include or None, radiomics_exclude=a.radiomics_exclude or None,
+                         radiomics_max_correlation=a.radiomics_max_correlation)
     res = ingest(a.samplesheet, opts)
     out = Path(a.outdir)
     write_expression(res.expression, out / "raw_expression.parquet", "ingest")
@@ -85,6 +98,10 @@ def cmd_ingest(a: argparse.Namespace) -> None:
     write_parquet(res.features, out / "raw_features.parquet", "ingest")
     res.histology_mapping.to_csv(out / "histology_mapping.csv", index=False)
     res.label_mapping.to_csv(out / "label_mapping.csv", index=False)
+    from radplug.radiomics import SELECTION_COLUMNS
+
+    sel = res.radiomics_selection if res.radiomics_selection is not None else pd.DataFrame(columns=SELECTION_COLUMNS)
+    sel.to_csv(out / "radiomics_selection.csv", index=False)
     for m in res.messages:
         log.warning(m)
 
@@ -195,7 +212,8 @@ def cmd_search(a: argparse.Namespace) -> None:
         res = run_outer_job(*args, a.outer_fold, a.n_outer, a.device, stack_folds=a.stack_folds,
                             class_weight=a.class_weight)
     else:
-        res = run_job(*args, a.device, stack_folds=a.stack_folds, class_weight=a.class_weight)
+        res = run_job(*args, a.device, feature_cv=a.feature_cv, stack_folds=a.stack_folds,
+                      class_weight=a.class_weight)
     write_parquet(res, a.out, "search", unit=a.unit, family=a.family, grid=a.grid, chunk=a.chunk, seed=a.seed,
                   outer_fold=a.outer_fold, n_outer=a.n_outer)
 
@@ -209,6 +227,16 @@ def cmd_nested(a: argparse.Namespace) -> None:
     write_parquet(res, a.out, "nested", outer_fold=a.outer_fold, n_outer=a.n_outer, seed=a.seed)
     log.info("outer fold %d of %d: %d targets scored on held-out training patients", a.outer_fold + 1,
              a.n_outer, len(res))
+
+
+def cmd_feature_cv(a: argparse.Namespace) -> None:
+    from radplug.search import feature_cv_job
+
+    cv = pd.concat([read_parquet(p) for p in a.cv], ignore_index=True)
+    res = feature_cv_job(a.unit, a.family, cv, read_expression(a.expression), read_parquet(a.targets),
+                         read_parquet(a.tasks), a.folds, a.seed, a.device, stack_folds=a.stack_folds,
+                         class_weight=a.class_weight)
+    write_parquet(res, a.out, "feature_cv", unit=a.unit, family=a.family, seed=a.seed)
 
 
 def cmd_select(a: argparse.Namespace) -> None:
@@ -458,6 +486,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--n-genes", type=int, default=2000)
     s.add_argument("--n-sets", type=int, default=60)
     s.add_argument("--features-per-group", type=int, default=3)
+    s.add_argument("--group-sizes", default="",
+                   help="features per radiomic group: 7 comma-separated counts, or 'paper' (10,22,7,10,12,9,31)")
     s.add_argument("--gmt", default=None, help="use this GMT's genes and sets instead of simulated names")
     s.add_argument("--signal", type=float, default=1.0)
     s.add_argument("--seed", type=int, default=42)
@@ -480,6 +510,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--histology-map", default=None)
     s.add_argument("--collapse", default="mean", choices=["mean", "max_mean", "max_variance"])
     s.add_argument("--allow-sample-mismatch", action="store_true")
+    s.add_argument("--radiomics-id-pattern", default=None,
+                   help="regex whose first group is the patient id, searched in a PyRadiomics output's Mask path")
+    s.add_argument("--radiomics-include", default=None,
+                   help="radiomic features to keep: type:/class:/name:/preset: terms (docs/inputs.md)")
+    s.add_argument("--radiomics-exclude", default=None, help="radiomic features to drop (same syntax)")
+    s.add_argument("--radiomics-max-correlation", type=_unit_interval, default=1.0,
+                   help="drop a feature whose |Spearman rho| with a kept one exceeds this on the training cohort "
+                        "(1: off)")
     s.set_defaults(func=cmd_ingest)
 
     s = sub.add_parser("preflight", help="check parameters, gene-set files and targets before any training")
@@ -550,7 +588,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--outer-fold", type=int, default=-1,
                    help="nested CV: search on the training patients outside this outer fold (-1: all)")
     s.add_argument("--n-outer", type=int, default=0, help="nested CV: the number of outer folds")
+    s.add_argument("--no-feature-cv", dest="feature_cv", action="store_false",
+                   help="group units: skip the per-feature CV of the chunk's best configuration (the pipeline "
+                        "runs it once per group, after every chunk, with `radplug feature-cv`)")
     s.set_defaults(func=cmd_search)
+
+    s = sub.add_parser("feature-cv", help="per-feature CV of the configuration a group network chose (all chunks)")
+    s.add_argument("--cv", nargs="+", required=True, help="the SEARCH results of the unit's chunks")
+    for f in ("expression", "targets", "tasks", "unit", "family", "out"):
+        s.add_argument(f"--{f}", required=True)
+    s.add_argument("--folds", type=int, default=10)
+    s.add_argument("--seed", type=int, default=42)
+    s.add_argument("--device", default="cpu")
+    s.add_argument("--class-weight", choices=CLASS_WEIGHTS, default="balanced")
+    s.add_argument("--stack-folds", action=argparse.BooleanOptionalAction)
+    s.set_defaults(func=cmd_feature_cv)
 
     s = sub.add_parser("nested", help="nested CV, one outer fold: select from its inner CV, refit, score the "
                                       "held-out part")

@@ -78,7 +78,7 @@ def read_histology_map(path: str | Path | None) -> pd.DataFrame | None:
     if "histology" not in cols or not ({"text", "pattern"} & cols):
         raise RadplugInputError(
             f"{path}: a histology mapping needs columns text,histology (exact texts) or "
-            f"pattern,histology (regex rules); found {list(df.columns)}"
+            f"pattern,histology (regex rules); found {list(df.columns)}: rename its header"
         )
     _check_labels(df, path)
     if "pattern" in cols:

@@ -25,6 +25,8 @@ from radplug.io import RadplugInputError
 log = logging.getLogger(__name__)
 
 MANIFEST_COLUMNS = ("sample_id", "image", "mask", "label")
+# written by the pipeline's EXTRACT task beside the staged copies: the user's paths, for messages and provenance
+SOURCE_COLUMNS = ("image_source", "mask_source")
 IMAGE_SUFFIXES = (".nrrd", ".nhdr", ".nii", ".nii.gz", ".mha", ".mhd")
 GEOMETRY_TOLERANCE = 1e-3   # mm (origin, spacing) and direction cosines
 CONVERT_HINT = (
@@ -46,6 +48,12 @@ class ImageCase:
     image: Path
     mask: Path
     label: int = 1
+    image_source: str = ""   # the path the user gave, when ``image`` is a staged copy (messages, provenance)
+    mask_source: str = ""
+
+    def shown(self, role: str) -> str:
+        """The image's or mask's path as the user gave it."""
+        return getattr(self, f"{role}_source") or str(getattr(self, role))
 
 
 # --------------------------------------------------------------------------- manifest
@@ -73,7 +81,7 @@ def read_image_manifest(path: str | Path) -> list[ImageCase]:
             f"{path}: an image manifest needs columns sample_id, image, mask (label optional); "
             f"missing {', '.join(missing)}"
         )
-    unknown = [c for c in df.columns if c not in MANIFEST_COLUMNS]
+    unknown = [c for c in df.columns if c not in MANIFEST_COLUMNS + SOURCE_COLUMNS]
     if unknown:
         raise RadplugInputError(
             f"{path}: unknown image-manifest column(s) {', '.join(unknown)}; allowed: {', '.join(MANIFEST_COLUMNS)}"
@@ -104,7 +112,8 @@ def read_image_manifest(path: str | Path) -> list[ImageCase]:
             ) from None
         if label < 1 or float(raw) != label:
             raise RadplugInputError(f"{where} (patient {sid}): label {raw!r} must be a positive integer")
-        cases.append(ImageCase(sid, files["image"], files["mask"], label))
+        cases.append(ImageCase(sid, files["image"], files["mask"], label,
+                               *(str(row.get(c, "")).strip() for c in SOURCE_COLUMNS)))
     return cases
 
 
@@ -126,11 +135,12 @@ def _dicom_modality(path: Path) -> str:
     return "DICOM"
 
 
-def load_image(path: Path, sample_id: str, role: str) -> Any:
-    """A SimpleITK image from a file or a one-series DICOM folder; errors name the patient and the file."""
+def load_image(path: Path, sample_id: str, role: str, shown: str | None = None) -> Any:
+    """A SimpleITK image from a file or a one-series DICOM folder; errors name the patient and the file (as
+    ``shown``, default ``path``)."""
     import SimpleITK as sitk
 
-    what = f"patient {sample_id}: {role} {path}"
+    what = f"patient {sample_id}: {role} {shown or path}"
     if not path.exists():
         raise ExtractionError(f"{what} does not exist")
     if path.is_dir():
@@ -172,10 +182,10 @@ def check_pair(image: Any, mask: Any, case: ImageCase) -> int:
     """Check that the mask lies on the image grid and holds voxels of the label; returns the voxel count."""
     import SimpleITK as sitk
 
-    who = f"patient {case.sample_id}: mask {case.mask}"
+    who = f"patient {case.sample_id}: mask {case.shown('mask')}"
     if image.GetDimension() != mask.GetDimension():
         raise ExtractionError(
-            f"{who} is {mask.GetDimension()}-D but the image {case.image} is {image.GetDimension()}-D"
+            f"{who} is {mask.GetDimension()}-D but the image {case.shown('image')} is {image.GetDimension()}-D"
         )
     checks = [("size", image.GetSize(), mask.GetSize()), ("spacing", image.GetSpacing(), mask.GetSpacing()),
               ("origin", image.GetOrigin(), mask.GetOrigin()), ("direction", image.GetDirection(),
@@ -184,8 +194,8 @@ def check_pair(image: Any, mask: Any, case: ImageCase) -> int:
         if not np.allclose(a, b, rtol=0, atol=GEOMETRY_TOLERANCE):
             fmt = lambda v: "(" + ", ".join(f"{x:.4g}" for x in v) + ")"  # noqa: E731
             raise ExtractionError(
-                f"{who} does not match the image {case.image}: {name} {fmt(b)} vs {fmt(a)}; the mask must be on "
-                "the image's voxel grid (resample it to the image, e.g. with SimpleITK or 3D Slicer)"
+                f"{who} does not match the image {case.shown('image')}: {name} {fmt(b)} vs {fmt(a)}; the mask "
+                "must be on the image's voxel grid (resample it to the image, e.g. with SimpleITK or 3D Slicer)"
             )
     arr = sitk.GetArrayViewFromImage(mask)
     n = int(np.count_nonzero(arr == case.label))
@@ -242,21 +252,22 @@ def extract_cases(cases: list[ImageCase], extractor: str = "pyradiomics", settin
     rows, patients = [], []
     for case in cases:
         t0, c0 = time.perf_counter(), time.process_time()
-        image = load_image(case.image, case.sample_id, "image")
-        mask = load_image(case.mask, case.sample_id, "mask")
+        image_shown, mask_shown = case.shown("image"), case.shown("mask")
+        image = load_image(case.image, case.sample_id, "image", image_shown)
+        mask = load_image(case.mask, case.sample_id, "mask", mask_shown)
         n_vox = check_pair(image, mask, case)
         try:
             feats = fn(image, mask, case.label)
         except Exception as exc:
             raise ExtractionError(
-                f"patient {case.sample_id}: {extractor} failed on image {case.image} with mask {case.mask} "
+                f"patient {case.sample_id}: {extractor} failed on image {image_shown} with mask {mask_shown} "
                 f"(label {case.label}): {type(exc).__name__}: {_first_line(exc)}"
             ) from exc
         if not feats:
-            raise ExtractionError(f"patient {case.sample_id}: {extractor} returned no feature for {case.image}")
+            raise ExtractionError(f"patient {case.sample_id}: {extractor} returned no feature for {image_shown}")
         rows.append({"sample_id": case.sample_id, **feats})
         secs = time.perf_counter() - t0
-        patients.append({"sample_id": case.sample_id, "image": str(case.image), "mask": str(case.mask),
+        patients.append({"sample_id": case.sample_id, "image": image_shown, "mask": mask_shown,
                          "label": case.label, "voxels": n_vox, "seconds": round(secs, 3),
                          "cpu_seconds": round(time.process_time() - c0, 3)})
         log.info("patient %s: %d features in %.1f s", case.sample_id, len(feats), secs)

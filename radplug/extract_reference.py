@@ -54,22 +54,20 @@ def compare_to_baseline(values: dict[str, float], baseline: dict[str, float]) ->
 
 
 # --------------------------------------------------------------------------- IBSI-1 (Zwanenburg et al. 2020)
-# IBSI-1 chest CT configuration A: no resampling, resegmentation to [-500, 400] HU, fixed bin size 25 HU, texture
-# in-plane (PyRadiomics force2D: matrices over the in-plane directions of all slices = IBSI "2.5D").
-IBSI_CONFIG_A: dict[str, Any] = {
-    "imageType": {"Original": {}},
-    "featureClass": {c: None for c in BASELINE_CLASSES},
-    "setting": {"force2D": True, "force2Ddimension": 0, "resegmentRange": [-500, 400], "binWidth": 25,
-                "voxelArrayShift": 0, "label": 1},
-}
-# IBSI-1 chest CT configuration C: 3-D, isotropic 2 mm resampling (trilinear), resegmentation to [-1000, 400] HU,
-# fixed bin size 25 HU; GLCM and GLRLM features averaged over the 13 directions ("3D_avg").
-IBSI_CONFIG_C: dict[str, Any] = {
-    "imageType": {"Original": {}},
-    "featureClass": {c: None for c in BASELINE_CLASSES},
-    "setting": {"resampledPixelSpacing": [2, 2, 2], "interpolator": "sitkLinear", "resegmentRange": [-1000, 400],
-                "binWidth": 25, "voxelArrayShift": 0, "label": 1},
-}
+def _ibsi_config(**setting: Any) -> dict[str, Any]:
+    """A PyRadiomics settings dict for an IBSI-1 chest CT configuration: original image, every 3-D class, fixed
+    bin size 25 HU, no intensity shift, label 1, plus the configuration's own ``setting`` entries."""
+    return {"imageType": {"Original": {}}, "featureClass": {c: None for c in BASELINE_CLASSES},
+            "setting": {**setting, "binWidth": 25, "voxelArrayShift": 0, "label": 1}}
+
+
+# IBSI-1 chest CT configuration A: no resampling, resegmentation to [-500, 400] HU, texture in-plane (PyRadiomics
+# force2D: matrices over the in-plane directions of all slices = IBSI "2.5D").
+IBSI_CONFIG_A = _ibsi_config(force2D=True, force2Ddimension=0, resegmentRange=[-500, 400])
+# IBSI-1 chest CT configuration C: 3-D, isotropic 2 mm resampling (trilinear), resegmentation to [-1000, 400] HU;
+# GLCM and GLRLM features averaged over the 13 directions ("3D_avg").
+IBSI_CONFIG_C = _ibsi_config(resampledPixelSpacing=[2, 2, 2], interpolator="sitkLinear",
+                             resegmentRange=[-1000, 400])
 
 # PyRadiomics class -> (IBSI family, {PyRadiomics feature: IBSI tag stem}); suffixes per family below.
 _IBSI_FAMILIES: dict[str, tuple[str, dict[str, str]]] = {
@@ -122,8 +120,9 @@ _IBSI_FAMILIES: dict[str, tuple[str, dict[str, str]]] = {
         "Coarseness": "ngt_coarseness", "Contrast": "ngt_contrast", "Busyness": "ngt_busyness",
         "Complexity": "ngt_complexity", "Strength": "ngt_strength"}),
 }
-IBSI_SUFFIX_3D = {"glcm": "_3D_avg", "glrlm": "_3D_avg", "glszm": "_3D", "gldm": "_3D", "ngtdm": "_3D"}
-IBSI_SUFFIX_25D = {"glcm": "_2_5D_avg", "glrlm": "_2_5D_avg", "glszm": "_2_5D", "gldm": "_2_5D", "ngtdm": "_2_5D"}
+# IBSI tag suffix per texture class: GLCM/GLRLM averaged over directions, the others merged
+IBSI_SUFFIX_3D = {c: "_3D" + ("_avg" if c in ("glcm", "glrlm") else "") for c in BASELINE_CLASSES[2:]}
+IBSI_SUFFIX_25D = {c: v.replace("_3D", "_2_5D") for c, v in IBSI_SUFFIX_3D.items()}
 IBSI_CONFIGS = {"A": (IBSI_CONFIG_A, IBSI_SUFFIX_25D), "C": (IBSI_CONFIG_C, IBSI_SUFFIX_3D)}
 # definitions that differ by a constant: PyRadiomics' kurtosis is not the excess kurtosis IBSI reports
 _IBSI_SHIFT = {"stat_kurt": -3.0}

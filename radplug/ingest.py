@@ -16,6 +16,7 @@ import pandas as pd
 
 from radplug.clinical import find_stage_columns, normalize_histology, normalize_stage, read_histology_map
 from radplug.io import RadplugInputError, read_text
+from radplug.radiomics import SELECTION_COLUMNS, filter_features, near_duplicates
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +80,10 @@ def _read_delimited(text: str, path: Path) -> pd.DataFrame:
     if df.shape[1] < 2:
         raise RadplugInputError(
             f"{path}: needs a header row and at least two {kind} columns; found "
-            f"{df.shape[1]} column(s) (is the delimiter right?)"
+            f"{df.shape[1]} column(s) (is the delimiter right?); separate the columns with commas or tabs"
         )
     if df.empty:
-        raise RadplugInputError(f"{path}: has a header but no data rows")
+        raise RadplugInputError(f"{path}: has a header but no data rows; add the rows (is the file complete?)")
     return df
 
 
@@ -111,7 +112,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         from radplug.io import read_parquet
 
         if path.exists() and path.is_file() and path.stat().st_size == 0:
-            raise RadplugInputError(f"{path}: file is empty")
+            raise RadplugInputError(f"{path}: file is empty; check the path and write or download the file again")
         df = read_parquet(path)
         if df.empty or df.shape[1] < 2:
             raise RadplugInputError(f"{path}: the Parquet table is empty or has fewer than two columns")
@@ -142,7 +143,8 @@ def read_gct_text(text: str, origin: str) -> pd.DataFrame:
     lines = text.replace("\r\n", "\n").replace("\r", "").split("\n")
     if not lines[0].startswith("#1.2"):
         raise RadplugInputError(
-            f"{origin}: only GCT version 1.2 is supported (first line '#1.2'), got {lines[0][:20]!r}"
+            f"{origin}: only GCT version 1.2 is supported (first line '#1.2'), got {lines[0][:20]!r}; save it as "
+            "GCT 1.2 or as a CSV/TSV table"
         )
     if len(lines) < 4:
         raise RadplugInputError(f"{origin}: a GCT file needs '#1.2', a size line, a header and data rows")
@@ -168,13 +170,45 @@ def read_gct_text(text: str, origin: str) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- orientation and ids
+_ID_SEPARATORS = re.compile(r"[\s\-_.]+")
+ID_SPELLING = "case, spaces and the separators - _ ."
+
+
+def normalized_id(sample_id: object) -> str:
+    """A sample id as compared for duplicates: trimmed, case-folded, each run of spaces, '-', '_' and '.' as one
+    '-' ('TCGA-05-4244', 'tcga_05_4244' and 'TCGA.05.4244' are one patient)."""
+    return _ID_SEPARATORS.sub("-", str(sample_id).strip().casefold())
+
+
+def near_duplicate_ids(ids: list[str]) -> list[list[str]]:
+    """Groups of distinct ids that are equal by :func:`normalized_id` (one patient spelled two ways?)."""
+    groups: dict[str, list[str]] = {}
+    for i in dict.fromkeys(map(str, ids)):
+        groups.setdefault(normalized_id(i), []).append(i)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def check_near_duplicate_ids(ids: list[str], origin: str, where: str = "",
+                             rows: dict[str, int] | None = None) -> None:
+    """Refuse ids of one file that differ only in case, spaces or separators (``rows``: id -> file row)."""
+    groups = near_duplicate_ids(ids)
+    if not groups:
+        return
+    shown = "; ".join(" and ".join(f"'{i}'" + (f" (row {rows[i]})" if rows and i in rows else "") for i in g)
+                      for g in groups[:3])
+    raise RadplugInputError(
+        f"{origin}: {len(groups)} sample id(s) given twice{where} when {ID_SPELLING} are ignored: {shown}; the same "
+        "patient twice? Each sample must appear once: remove the repeat, or give clearly distinct ids if they "
+        "are different patients")
+
+
 def find_id_column(df: pd.DataFrame, origin: str, id_column: str | None = None) -> str:
     """The sample-id column: ``id_column`` if given, else a conventional name, else the first column."""
     if id_column:
         if id_column not in df.columns:
             raise RadplugInputError(
                 f"{origin}: id column '{id_column}' (--id_column) not found; columns are "
-                f"{list(df.columns)[:10]}"
+                f"{list(df.columns)[:10]}; give one of them to --id_column"
             )
         return id_column
     lower = {c.lower().strip(): c for c in df.columns}
@@ -184,14 +218,23 @@ def find_id_column(df: pd.DataFrame, origin: str, id_column: str | None = None) 
     return df.columns[0]
 
 
+def _parse_cells(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(float values, NaN where not a number; mask of cells written as missing) of a table of text cells, in one
+    vectorised pass."""
+    text = np.char.strip(df.to_numpy(dtype=str)) if df.size else np.zeros(df.shape, dtype=str)
+    na = np.isin(text, NA_STRINGS)
+    flat = pd.to_numeric(pd.Series(text.ravel(), dtype=object), errors="coerce")
+    return flat.to_numpy(dtype=np.float64, na_value=np.nan).reshape(df.shape), na
+
+
 def to_numeric_matrix(df: pd.DataFrame, origin: str, what: str) -> pd.DataFrame:
     """Convert all cells to float; a clear error names the first non-numeric or infinite cell."""
     if all(pd.api.types.is_numeric_dtype(t) for t in df.dtypes):
         out = df.astype(np.float64)
     else:
-        out = df.apply(pd.to_numeric, errors="coerce")
-        raw = df.astype(str).apply(lambda s: s.str.strip())
-        bad = out.isna() & ~raw.isin(NA_STRINGS)
+        values, na = _parse_cells(df)
+        out = pd.DataFrame(values, index=df.index, columns=df.columns)
+        bad = pd.DataFrame(np.isnan(values) & ~na, index=df.index, columns=df.columns)
         if bad.to_numpy().any():
             r, c = np.argwhere(bad.to_numpy())[0]
             raise RadplugInputError(
@@ -271,6 +314,7 @@ def read_expression_file(
             f"{path}: duplicate sample id(s) {', '.join(map(str, dup.unique()[:5]))}; each "
             "sample must appear once (remove or rename the repeats)"
         )
+    check_near_duplicate_ids(list(table.columns if orientation == "genes_rows" else table.index), str(path))
     values = to_numeric_matrix(table, str(path), "expression")
     if orientation == "genes_rows":
         values = values.T
@@ -338,11 +382,155 @@ def read_labels_file(path: str | Path, id_column: str | None = None) -> pd.DataF
         raise RadplugInputError(
             f"{path}: duplicate sample id(s) in column '{col}': "
             f"{', '.join(map(str, dup.unique()[:5]))} (e.g. rows {rows}); each sample must "
-            "appear once"
+            "appear once (remove or rename the repeats)"
         )
+    check_near_duplicate_ids(list(ids), str(path), f" in column '{col}'",
+                             {i: int(r) + 2 for r, i in ids.items()})
     out = raw.drop(columns=[col])
     out.index = pd.Index(ids, name="sample_id")
     return out
+
+
+# --------------------------------------------------------------------------- radiomics tables (PyRadiomics)
+PATH_COLUMNS = ("mask", "image")      # PyRadiomics batch output: the path columns ids may come from (Mask first)
+_IMAGE_SUFFIX = re.compile(r"\.(nii\.gz|nii|nrrd|nhdr|mha|mhd|dcm|img|hdr|gz)$", re.IGNORECASE)
+
+
+def is_pyradiomics_table(columns: list[str]) -> bool:
+    """Whether a table's header is PyRadiomics batch output: Image and Mask path columns, or diagnostics_*."""
+    low = {str(c).strip().lower() for c in columns}
+    return {"image", "mask"} <= low or any(str(c).startswith("diagnostics_") for c in columns)
+
+
+def _path_parts(paths: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(file name without image extension, parent folder name) of each path (``/`` or ``\\`` separated)."""
+    parts = paths.astype(str).str.strip().str.replace("\\", "/", regex=False).str.rstrip("/").str.split("/")
+    stem = parts.map(lambda p: _IMAGE_SUFFIX.sub("", p[-1]) if p else "")
+    parent = parts.map(lambda p: p[-2] if len(p) > 1 else "")
+    return stem, parent
+
+
+def _ids_from_pattern(values: pd.Series, pattern: str, origin: str, column: str) -> pd.Series:
+    """The first group (or the whole match) of ``pattern`` in each value; a clear error for a row without one."""
+    try:
+        rx = re.compile(pattern)
+    except re.error as exc:
+        raise RadplugInputError(f"--radiomics_id_pattern {pattern!r} is not a valid regular expression ({exc})") \
+            from None
+    out = []
+    for i, v in enumerate(values.astype(str)):
+        m = rx.search(v)
+        if m is None:
+            raise RadplugInputError(
+                f"{origin}, row {i + 2}: --radiomics_id_pattern {pattern!r} does not match column '{column}' "
+                f"({v!r}); adjust the pattern (its first group, or the whole match, is the patient id)"
+            )
+        out.append(m.group(1) if rx.groups else m.group(0))
+    return pd.Series(out, index=values.index)
+
+
+def _check_text_columns(table: pd.DataFrame, origin: str) -> None:
+    """Refuse a feature column whose every value is text (not a number): it is not a radiomic feature."""
+    if table.empty or all(pd.api.types.is_numeric_dtype(t) for t in table.dtypes):
+        return
+    values, na = _parse_cells(table)
+    text_only = (np.isnan(values) & ~na).sum(axis=0) == (~na).sum(axis=0)
+    text_only &= (~na).any(axis=0)
+    if text_only.any():
+        j = int(np.argmax(text_only))
+        first = table.iloc[int(np.argmax(~na[:, j])), j]
+        raise RadplugInputError(
+            f"{origin}: column '{table.columns[j]}' holds text, not numbers (e.g. {str(first).strip()!r}), so it is "
+            f"not a radiomic feature ({int(text_only.sum())} such column(s)); remove the column (or, if it holds "
+            "the patient id, name it with --id_column)"
+        )
+
+
+def read_radiomics_file(path: str | Path, id_column: str | None = None, id_pattern: str | None = None,
+                        known_ids: set[str] | None = None, messages: list[str] | None = None) -> pd.DataFrame:
+    """A radiomics table indexed by patient id: feature columns only (strings kept).
+
+    PyRadiomics batch output is read as written: its unnamed index column, ``Image``/``Mask`` paths and
+    ``diagnostics_*`` columns are dropped (one note), and the patient id comes from ``id_column``, a
+    conventional id column, ``id_pattern`` (a regex whose first group is the id, searched in the Mask, then
+    the Image path), or else the file name (without extension) or folder name of the Mask or Image path,
+    whichever matches the most ``known_ids`` (the clinical table's) and is unique. In another table
+    ``id_pattern`` extracts the id from the id column."""
+    path = Path(path)
+    messages = messages if messages is not None else []
+    raw = read_table(path)
+    raw.columns = [str(c).strip() for c in raw.columns]
+    if not is_pyradiomics_table(list(raw.columns)):
+        out = read_labels_file(path, id_column)
+        if id_pattern:
+            ids = _ids_from_pattern(pd.Series(out.index, index=out.index), id_pattern, str(path), "id column")
+            out.index = pd.Index(ids.to_numpy(), name="sample_id")
+            _refuse_duplicates(out.index.to_series(), path, "the ids --radiomics_id_pattern took from the id column")
+        _check_text_columns(out, str(path))
+        return out
+    if raw.columns[0] in ("", "Unnamed: 0"):                      # pandas' row index, written by to_csv
+        raw = raw.drop(columns=raw.columns[0])
+    diag = [c for c in raw.columns if c.startswith("diagnostics_")]
+    paths = {c.lower(): c for c in raw.columns if c.lower() in PATH_COLUMNS}
+    lower = {c.lower(): c for c in raw.columns}
+    id_col = id_column if id_column in raw.columns else next((lower[c] for c in ID_CANDIDATES if c in lower), None)
+    if id_column and id_column not in raw.columns:
+        messages.append(f"{path}: --id_column '{id_column}' is not a column of this PyRadiomics output; the patient "
+                        "id is taken from its path columns instead")
+    if id_col is not None and not id_pattern:
+        ids, source = raw[id_col].astype(str).str.strip(), f"column '{id_col}'"
+    elif id_pattern:
+        src_col = id_col or next((paths[c] for c in PATH_COLUMNS if c in paths), None)
+        if src_col is None:
+            raise RadplugInputError(f"{path}: --radiomics_id_pattern needs an Image, Mask or id column; this "
+                                    "PyRadiomics output has none")
+        ids, source = _ids_from_pattern(raw[src_col], id_pattern, str(path), src_col), \
+            f"--radiomics_id_pattern in column '{src_col}'"
+    else:
+        candidates = []
+        for c in PATH_COLUMNS:
+            if c in paths:
+                stem, parent = _path_parts(raw[paths[c]])
+                candidates += [(stem, f"the file names of column '{paths[c]}'"),
+                               (parent, f"the folder names of column '{paths[c]}'")]
+        usable = [(s, d) for s, d in candidates if not s.isin(["", "nan", "None"]).any()]
+        if not usable:
+            raise RadplugInputError(
+                f"{path}: no recognisable patient id in this PyRadiomics output: no id column "
+                f"({', '.join(ID_CANDIDATES)}) and no usable Image/Mask path column; name the id column with "
+                "--id_column, or give --radiomics_id_pattern (a regex whose first group is the id, searched in "
+                "the Mask path)"
+            )
+        known = known_ids or set()
+        ids, source = max(usable, key=lambda sd: (len(set(sd[0]) & known), sd[0].nunique()))
+        if ids.nunique() == 1 and len(ids) > 1:
+            raise RadplugInputError(
+                f"{path}: no recognisable patient id: every row's Image/Mask path gives the same name "
+                f"{ids.iloc[0]!r}; give --radiomics_id_pattern (a regex whose first group is the id, searched in "
+                "the Mask path) or add a sample_id column"
+            )
+    ids = ids.astype(str).str.strip()
+    _refuse_duplicates(ids, path, f"the patient ids taken from {source}")
+    drop = [*diag, *paths.values(), *([id_col] if id_col else [])]
+    out = raw.drop(columns=list(dict.fromkeys(drop)))
+    out.index = pd.Index(ids.to_numpy(), name="sample_id")
+    messages.append(
+        f"{path}: PyRadiomics batch output: patient ids from {source} (e.g. {', '.join(ids.iloc[:2])}); "
+        f"{len(diag)} diagnostics_* column(s) and the path columns dropped; {out.shape[1]} feature column(s)"
+    )
+    _check_text_columns(out, str(path))
+    return out
+
+
+def _refuse_duplicates(ids: pd.Series, path: Path, what: str) -> None:
+    dup = ids[ids.duplicated()]
+    if len(dup):
+        rows = [int(i) + 2 for i, v in enumerate(ids) if v == dup.iloc[0]]
+        raise RadplugInputError(
+            f"{path}: duplicate patient(s) {', '.join(map(str, dup.unique()[:5]))} in {what} (rows {rows}); each "
+            "patient must appear once: remove the repeated rows (e.g. a second lesion), or choose another id with "
+            "--id_column or --radiomics_id_pattern"
+        )
 
 
 # --------------------------------------------------------------------------- samplesheet
@@ -402,8 +590,8 @@ def parse_samplesheet(path: str | Path) -> list[dict[str, str]]:
     missing = [c for c in schema["items"]["required"] if c not in df.columns]
     if missing:
         raise RadplugInputError(
-            f"{path}: samplesheet lacks column(s) {', '.join(missing)}; expected "
-            f"{', '.join(SAMPLESHEET_COLUMNS)}"
+            f"{path}: samplesheet lacks column(s) {', '.join(missing)}; add them (the columns are "
+            f"{', '.join(SAMPLESHEET_COLUMNS)})"
         )
     records = [{k: str(v).strip() for k, v in row.items() if str(v).strip()} for row in df.to_dict("records")]
     validator = jsonschema.Draft202012Validator(schema)
@@ -422,10 +610,11 @@ def parse_samplesheet(path: str | Path) -> list[dict[str, str]]:
     if dup:
         raise RadplugInputError(
             f"{path}: cohort name(s) {', '.join(dup)} appear more than once; each row needs a "
-            "unique cohort name"
+            "unique cohort name: rename the repeats"
         )
     if not any(r["role"] == "train" for r in records):
-        raise RadplugInputError(f"{path}: no cohort has role 'train'; one cohort must be the training cohort")
+        raise RadplugInputError(f"{path}: no cohort has role 'train'; one cohort must be the training cohort: "
+                                "give it role 'train'")
     return records
 
 
@@ -482,6 +671,10 @@ class IngestOptions:
     histology_map: str | None = None
     collapse: str = "mean"
     allow_sample_mismatch: bool = False
+    radiomics_id_pattern: str | None = None
+    radiomics_include: str | None = None
+    radiomics_exclude: str | None = None
+    radiomics_max_correlation: float = 1.0
 
 
 LABEL_MAPPING_COLUMNS = ["target", "text", "label", "by", "n", "cohort", "column"]
@@ -517,7 +710,8 @@ def check_feature_names(names: list[str], origin: Path | str, clinical_targets: 
         key = n.lower()
         if key in seen:
             same = "is given twice" if seen[key] == n else f"and '{seen[key]}' differ only in case"
-            raise RadplugInputError(f"{origin}: radiomic feature '{n}' {same}; each feature needs its own name")
+            raise RadplugInputError(f"{origin}: radiomic feature '{n}' {same}; each feature needs its own "
+                                    "name: rename or remove the repeat")
         seen[key] = n
     reserved = [n for n in stripped if n.lower() in RESERVED_NAMES]
     if reserved:
@@ -537,6 +731,7 @@ class Ingested:
     histology_mapping: pd.DataFrame
     messages: list[str]
     label_mapping: pd.DataFrame | None = None  # target, text, label, by, n, cohort, column (histology, stage)
+    radiomics_selection: pd.DataFrame | None = None  # radplug.radiomics.SELECTION_COLUMNS, one row per feature
 
 
 def _find_histology_column(df: pd.DataFrame, hint: str | None, origin: Path) -> str | None:
@@ -561,10 +756,35 @@ def _clinical_table(c: Cohort, expr_ids: pd.Index, id_column: str | None) -> pd.
         if len(labels) != len(expr_ids):
             raise RadplugInputError(
                 f"{c.clinical}: {len(labels)} labels for {len(expr_ids)} samples in "
-                f"{c.expression}; a .cls file lists one label per sample, in column order"
+                f"{c.expression}; a .cls file lists one label per sample, in column order: fix the "
+                "labels or the expression file"
             )
         return pd.DataFrame({"class": labels}, index=pd.Index(expr_ids, name="sample_id"))
     return read_labels_file(c.clinical, id_column)
+
+
+def check_ids_across_cohorts(cohort_ids: list[tuple[Cohort, list[str]]]) -> None:
+    """Refuse a patient in two cohorts: the same sample id, or ids equal once case, spaces and separators are
+    ignored; the message names the ids, the cohorts and their files."""
+    seen: dict[str, list[tuple[str, Cohort]]] = {}
+    for c, ids in cohort_ids:
+        for i in ids:
+            seen.setdefault(normalized_id(i), []).append((str(i), c))
+    shared = [v for v in seen.values() if len({c.name for _, c in v}) > 1]
+    if not shared:
+        return
+
+    def files(c: Cohort) -> str:
+        return ", ".join(p.name for p in (c.expression, c.radiomics, c.clinical) if p)
+
+    shown = ", ".join("/".join(dict.fromkeys(i for i, _ in v)) for v in shared[:5])
+    spelled = any(len({i for i, _ in v}) > 1 for v in shared)
+    eg = " and ".join(f"'{i}' in cohort {c.name} ({files(c)})" for i, c in shared[0][:3])
+    raise RadplugInputError(
+        f"sample id(s) {shown} appear in more than one cohort"
+        + (f" (ids compared ignoring {ID_SPELLING})" if spelled else "")
+        + f" ({len(shared)} in all; e.g. {eg}): a patient belongs to one cohort only; remove it from one of them, or "
+        "give distinct ids if they are different patients")
 
 
 def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ingested:
@@ -577,7 +797,9 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
         raise RadplugInputError(f"--clinical_targets: {', '.join(reserved)} is reserved for radplug's own columns "
                                 f"({', '.join(RESERVED_NAMES)}); rename that clinical column")
     exprs, labels, messages, mappings, stage_maps = {}, {}, [], [], []
+    cohort_ids: list[tuple[Cohort, list[str]]] = []
     radiomic_names: list[str] = []
+    selection: dict[str, dict] = {}       # feature -> its row of the selection table (first file that has it)
     # training cohorts first: --collapse max_mean/max_variance choose each gene's probe on the (first)
     # training cohort, and every other cohort keeps that probe
     train_choice: dict[str, str] | None = None
@@ -587,7 +809,11 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
         clin = None
         if c.clinical and _suffix(c.clinical) != "cls":
             clin = _clinical_table(c, pd.Index([]), opts.id_column)
-        rad = read_labels_file(c.radiomics, opts.id_column) if c.radiomics else None
+        rad = None
+        if c.radiomics:
+            rad = read_radiomics_file(c.radiomics, opts.id_column, opts.radiomics_id_pattern,
+                                      set(clin.index) if clin is not None else None, messages)
+            rad = _filter_radiomics(rad, c.radiomics, opts, selection)
         known = set(clin.index if clin is not None else []) | set(rad.index if rad is not None else [])
         expr = read_expression_file(
             c.expression, opts.orientation, known, c.annotation, opts.collapse, messages, train_choice
@@ -609,6 +835,12 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
                     "but not "
                     f"in the expression file (e.g. {', '.join(list(only_expr[:3]) + list(only_other[:3]))})"
                 )
+                spelled = [g for g in near_duplicate_ids(list(only_expr) + list(only_other))
+                           if any(i in only_expr for i in g) and any(i in only_other for i in g)]
+                if spelled:
+                    msg += (f"; {len(spelled)} pair(s) of them differ only in {ID_SPELLING} (e.g. '{spelled[0][0]}' in "
+                            f"{c.expression.name} and '{spelled[0][1]}' in {fpath.name}): spell each id the same "
+                            "way in every file")
                 if not opts.allow_sample_mismatch:
                     raise RadplugInputError(
                         msg + "; fix the ids or pass --allow_sample_mismatch to continue with "
@@ -651,7 +883,7 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
                         raise RadplugInputError(
                             f"{c.clinical}: clinical target column '{target}' "
                             f"(--clinical_targets) not found; columns are "
-                            f"{list(clin.columns)[:15]}"
+                            f"{list(clin.columns)[:15]}; list existing columns in --clinical_targets"
                         )
                     vals = clin[target].astype(str).str.strip()
                     # a class coded 1 in one cohort and 1.0 in another (a float column) is the same class
@@ -676,16 +908,19 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
                     radiomic_names.append(col)
             lab = lab.join(rvals)
         exprs[i] = expr.loc[ids]
+        cohort_ids.append((c, list(ids)))
         labels[i] = lab
         log.info("cohort %s (%s): %d samples, %d genes", c.name, c.role, len(ids), expr.shape[1])
+    check_ids_across_cohorts(cohort_ids)
     expression = pd.concat([exprs[i] for i in sorted(exprs)], axis=0, join="outer")
-    if expression.index.duplicated().any():
-        dup = expression.index[expression.index.duplicated()].unique()[:5]
-        raise RadplugInputError(
-            f"sample id(s) {', '.join(dup)} appear in more than one cohort; make them unique"
-        )
     lab_all = pd.concat([labels[i] for i in sorted(labels)], axis=0)
     lab_all.index.name = "sample_id"
+    sel_table = None
+    if selection:
+        radiomic_names = _drop_near_duplicates(lab_all, radiomic_names, selection, opts.radiomics_max_correlation,
+                                               messages)
+        lab_all = lab_all.drop(columns=[n for n, r in selection.items() if not r["kept"] and n in lab_all]).copy()
+        sel_table = pd.DataFrame(list(selection.values()), columns=SELECTION_COLUMNS)
     clinical_present = [t for t in opts.clinical_targets if t in lab_all.columns]
     if not clinical_present and not radiomic_names:
         raise RadplugInputError(
@@ -705,4 +940,48 @@ def ingest(samplesheet: str | Path, options: IngestOptions | None = None) -> Ing
     label_mapping = pd.concat(
         [hist_mapping.rename(columns={"histology": "label"}).assign(target="histology"), *stage_maps],
         ignore_index=True)[LABEL_MAPPING_COLUMNS]
-    return Ingested(expression, lab_all.reset_index(), features, hist_mapping, messages, label_mapping)
+    return Ingested(expression, lab_all.reset_index(), features, hist_mapping, messages, label_mapping, sel_table)
+
+
+def _filter_radiomics(rad: pd.DataFrame, origin: Path, opts: IngestOptions, selection: dict[str, dict]
+                      ) -> pd.DataFrame:
+    """Apply --radiomics_include / --radiomics_exclude to one radiomics table (rows recorded in ``selection``);
+    refuse a filter that keeps none of its features."""
+    table = filter_features([str(c).strip() for c in rad.columns], opts.radiomics_include, opts.radiomics_exclude)
+    for row in table.to_dict("records"):
+        selection.setdefault(row["feature"], row)
+    if not table["kept"].any():
+        types = ", ".join(sorted(set(table["image_type"]) - {""})[:12]) or "none recognised"
+        classes = ", ".join(sorted(set(table["feature_class"]) - {""})) or "none recognised"
+        raise RadplugInputError(
+            f"{origin}: the radiomics filter (--radiomics_include {opts.radiomics_include or '(all)'!r}, "
+            f"--radiomics_exclude {opts.radiomics_exclude or '(none)'!r}) keeps none of its {len(table)} radiomic "
+            f"features; image types in this file: {types}; feature classes: {classes}; fix the filter "
+            "(see docs/inputs.md, 'Selecting radiomic features')"
+        )
+    if (~table["kept"]).any():
+        return rad.loc[:, table["kept"].to_numpy()]
+    return rad
+
+
+def _drop_near_duplicates(lab_all: pd.DataFrame, names: list[str], selection: dict[str, dict], threshold: float,
+                          messages: list[str]) -> list[str]:
+    """--radiomics_max_correlation: drop features whose |Spearman rho| on the training cohort with a feature kept
+    before them exceeds ``threshold`` (off at 1); records partner and rho in ``selection``."""
+    n_filtered = sum(not r["kept"] for r in selection.values())
+    if n_filtered:
+        messages.append(f"radiomics filter: {len(selection) - n_filtered} of {len(selection)} radiomic features kept "
+                        "(--radiomics_include / --radiomics_exclude)")
+    if threshold >= 1 or len(names) < 2:
+        return names
+    train = lab_all.loc[lab_all["cohort"] == "train", names].astype(np.float64)
+    dups = near_duplicates(train, threshold)
+    for row in dups.itertuples():
+        if not row.kept:
+            selection[row.feature].update(kept=False, partner=row.partner, rho=row.rho,
+                                          reason=f"|Spearman rho| {abs(row.rho):.3f} > {threshold:g} with "
+                                                 f"{row.partner} (training cohort)")
+    kept = list(dups.loc[dups["kept"], "feature"])
+    messages.append(f"--radiomics_max_correlation {threshold:g}: {len(names) - len(kept)} near-duplicate radiomic "
+                    f"feature(s) dropped, {len(kept)} kept (see data/radiomics_selection.csv)")
+    return kept

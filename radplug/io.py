@@ -121,7 +121,7 @@ def _read_bytes(path: Path) -> bytes:
                 f"{path}: a corrupt or truncated gzip file ({exc}); download it again"
             ) from exc
     if not data.strip():
-        raise RadplugInputError(f"{path}: file is empty")
+        raise RadplugInputError(f"{path}: file is empty; check the path and write or download the file again")
     if b"\x00" in data[:4096]:
         raise RadplugInputError(
             f"{path}: looks like a binary file, not text (CSV/TSV/GCT/series matrix); "

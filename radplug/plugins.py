@@ -112,64 +112,56 @@ def provided(kind: str) -> list[Provided]:
     return sorted(out, key=lambda p: p.record.name)
 
 
+def _records(kind: str) -> dict[str, Any]:
+    """Every record of one plugin ``kind`` (see :func:`provided`), by name."""
+    return {p.record.name: p.record for p in provided(kind)}
+
+
 def model_families() -> dict[str, ModelFamily]:
     """Every model family, by name."""
-    return {p.record.name: p.record for p in provided("model_family")}
+    return _records("model_family")
 
 
 def geneset_sources() -> dict[str, GeneSetSource]:
     """Every gene-set source, by name."""
-    return {p.record.name: p.record for p in provided("geneset_source")}
+    return _records("geneset_source")
 
 
 def interpreters() -> dict[str, Interpreter]:
     """Every interpreter, by name."""
-    return {p.record.name: p.record for p in provided("interpreter")}
+    return _records("interpreter")
 
 
 def feature_extractors() -> dict[str, FeatureExtractor]:
     """Every radiomic feature extractor, by name."""
-    return {p.record.name: p.record for p in provided("feature_extractor")}
+    return _records("feature_extractor")
+
+
+_INSTALL_HINT = " Install the plugin that provides it (see `radplug plugins`)."
+
+
+def _lookup(records: dict[str, Any], kind: str, name: str, hint: str = _INSTALL_HINT) -> Any:
+    """``records[name]``; else a clear error naming the ``kind``, what is available and ``hint``."""
+    if name not in records:
+        raise PluginError(f"unknown {kind} '{name}'. Available: {', '.join(sorted(records)) or 'none'}.{hint}")
+    return records[name]
 
 
 def get_extractor(name: str) -> FeatureExtractor:
     """The feature extractor called ``name``; a clear error lists the available ones."""
-    exts = feature_extractors()
-    if name not in exts:
-        raise PluginError(
-            f"unknown feature extractor '{name}'. Available: {', '.join(sorted(exts)) or 'none'}. "
-            "Install the plugin that provides it (see `radplug plugins`)."
-        )
-    return exts[name]
+    return _lookup(feature_extractors(), "feature extractor", name)
 
 
 def get_interpreter(name: str) -> Interpreter:
     """The interpreter called ``name``; a clear error lists the available ones."""
-    interps = interpreters()
-    if name not in interps:
-        raise PluginError(
-            f"unknown interpreter '{name}'. Available: {', '.join(sorted(interps))}. "
-            "Install the plugin that provides it (see `radplug plugins`)."
-        )
-    return interps[name]
+    return _lookup(interpreters(), "interpreter", name)
 
 
 def get_family(name: str) -> ModelFamily:
     """The model family called ``name``; a clear error lists the available ones."""
-    fams = model_families()
-    if name not in fams:
-        raise PluginError(
-            f"unknown model family '{name}'. Available: {', '.join(sorted(fams))}. "
-            "Install the plugin that provides it (see `radplug plugins`)."
-        )
-    return fams[name]
+    return _lookup(model_families(), "model family", name)
 
 
 def get_source(name: str) -> GeneSetSource:
     """The gene-set source called ``name``; a clear error lists the available ones."""
-    srcs = geneset_sources()
-    if name not in srcs:
-        raise PluginError(
-            f"unknown gene-set source '{name}'. Available: {', '.join(sorted(srcs))}."
-        )
-    return srcs[name]
+    return _lookup(geneset_sources(), "gene-set source", name, hint="")

@@ -56,7 +56,8 @@ def check_parameters(p: PreflightParams) -> list[str]:
     if not families and not any(pr.startswith("--models") for pr in problems):
         problems.append("--models is empty: name at least one model family (radplug plugins lists them)")
     elif not families:
-        problems.append(f"--models '{p.models}' names no model family: nothing would be trained")
+        problems.append(f"--models '{p.models}' names no model family: nothing would be "
+                        "trained; name at least one (radplug plugins lists them)")
     # 'auto' is standard on user data and fast on the embedded cohort (radplug.search.resolve_preset)
     presets = ["standard", "fast"] if p.grid == "auto" else [p.grid]
     for fam in families:
@@ -73,7 +74,8 @@ def check_parameters(p: PreflightParams) -> list[str]:
     if not 0 <= p.seed <= MAX_SEED:
         problems.append(f"--seed {p.seed}: must be an integer from 0 to {MAX_SEED}")
     if p.cv_folds < 2:
-        problems.append(f"--cv_folds {p.cv_folds}: cross-validation needs at least 2 folds")
+        problems.append(f"--cv_folds {p.cv_folds}: cross-validation needs at least 2 folds; use "
+                        "2 or more (10 is usual)")
     if p.n_boot < 0:
         problems.append(f"--n_boot {p.n_boot}: must be 0 (no bootstrap interval) or more")
     if p.mask_n_random < 1:
@@ -237,8 +239,9 @@ def check_targets(labels: pd.DataFrame, features: pd.DataFrame, p: PreflightPara
 def check_cohorts(expression: pd.DataFrame, labels: pd.DataFrame, min_shared: float = 0.5
                   ) -> tuple[list[str], list[str]]:
     """(problems, warnings) of the cohorts themselves: a test cohort that shares too few genes with training
-    (its predictions would be the training mean: AUC 0.5 with a confident interval) and patients present in
-    two cohorts under different ids (identical expression profiles)."""
+    (its predictions would be the training mean: AUC 0.5 with a confident interval) and patients present twice
+    under different ids (identical expression profiles), in two cohorts or within one. Duplicate ids are refused
+    earlier, by INGEST."""
     problems: list[str] = []
     warnings: list[str] = []
     lab = labels.set_index("sample_id")
@@ -255,20 +258,28 @@ def check_cohorts(expression: pd.DataFrame, labels: pd.DataFrame, min_shared: fl
                 f"test cohort {name} shares {shared} of the {n_train_genes} training genes (less than "
                 f"{min_shared:.0%}): its predictions would be the training mean for the rest. Check that both "
                 "cohorts use the same gene identifiers (symbols), or collapse probes with an annotation")
-    values = expr.round(6).fillna(-9.87654321e9)
+    measured_rows = expr.notna().any(axis=1)           # a patient without expression matches nothing
+    values = expr[measured_rows].round(6).fillna(-9.87654321e9)
     keys = pd.util.hash_pandas_object(values, index=False)
     dup = keys[keys.duplicated(keep=False)]
     if len(dup):
         cohorts = lab["source_cohort"]
-        pairs = []
+        across, within = [], []
         for _, ids in sorted(dup.groupby(dup).groups.items(), key=lambda kv: str(min(kv[1]))):
             ids = list(ids)
             if cohorts.loc[ids].nunique() > 1:
-                pairs.append(" = ".join(f"{i} ({cohorts.loc[i]})" for i in ids[:3]))
-        if pairs:
+                across.append(" = ".join(f"{i} ({cohorts.loc[i]})" for i in ids[:3]))
+            else:
+                within.append((cohorts.loc[ids[0]], " = ".join(map(str, ids[:3]))))
+        if across:
             problems.append(
-                f"{len(pairs)} patient(s) have identical expression profiles in two cohorts (e.g. {pairs[0]}): the "
-                "same patients under other ids? A test cohort must be independent of training; remove them")
+                f"{len(across)} patient(s) have identical expression profiles in two cohorts (e.g. {across[0]}): "
+                "the same patients under other ids? A test cohort must be independent of training; remove them")
+        if within:
+            problems.append(
+                f"{len(within)} group(s) of samples have identical expression profiles within one cohort (e.g. "
+                f"{within[0][1]} in cohort {within[0][0]}): the same patient twice under two ids? Its copies would "
+                "sit on both sides of a cross-validation split; keep one of each")
     return problems, warnings
 
 

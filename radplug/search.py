@@ -30,7 +30,7 @@ def grid(family: str, preset: str) -> list[dict[str, Any]]:
     """The hyperparameter grid of ``family`` for ``preset``; a clear error lists the presets."""
     fam = get_family(family)
     if preset not in fam.grids:
-        raise ValueError(f"model family '{family}' has no grid preset '{preset}'; "
+        raise ValueError(f"model family '{family}' has no grid preset '{preset}'; use one of its "
                          f"presets: {', '.join(fam.grids)}")
     return fam.grids[preset]
 
@@ -175,15 +175,52 @@ def run_job(unit: str, family: str, preset: str, chunk: int, n_chunks: int, expr
         log.info("%s %s %s: %d folds done (%.0fs)", unit, family, cid, len(splits), time.time() - start)
     if multilabel and feature_cv and rows:
         best = _best_config(rows)
-        params = configs[int(best.rsplit(".", 1)[1])]
-        for j, t in enumerate(names):
-            m = codes[:, j] >= 0
-            yj = codes[m, j][:, None]
-            rows += _cv_rows(family, params, best, unit, [t], X_train[m], yj, cv_splits(yj[:, 0], folds, seed), seed,
-                             device, [n_classes[j]], "feature", stack_folds, class_weight)
-            log.info("%s %s %s: per-feature CV of %s done (%.0fs)", unit, family, best, t,
-                     time.time() - start)
+        rows += _feature_cv_rows(unit, family, configs[int(best.rsplit(".", 1)[1])], best, names, codes, X_train,
+                                 n_classes, folds, seed, device, stack_folds, class_weight)
     return pd.DataFrame(rows)
+
+
+def _feature_cv_rows(unit: str, family: str, params: dict[str, Any], cid: str, names: list[str], codes: np.ndarray,
+                     X_train: np.ndarray, n_classes: list[int], folds: int, seed: int, device: str,
+                     stack_folds: bool, class_weight: str) -> list[dict[str, Any]]:
+    """Cross-validate configuration ``cid`` as one network per feature of a group (``cv_kind='feature'``)."""
+    rows: list[dict[str, Any]] = []
+    start = time.time()
+    for j, t in enumerate(names):
+        m = codes[:, j] >= 0
+        yj = codes[m, j][:, None]
+        rows += _cv_rows(family, params, cid, unit, [t], X_train[m], yj, cv_splits(yj[:, 0], folds, seed), seed,
+                         device, [n_classes[j]], "feature", stack_folds, class_weight)
+        log.info("%s %s %s: per-feature CV of %s done (%.0fs)", unit, family, cid, t, time.time() - start)
+    return rows
+
+
+def feature_cv_job(unit: str, family: str, cv: pd.DataFrame, expression: pd.DataFrame, targets: pd.DataFrame,
+                   tasks: pd.DataFrame, folds: int, seed: int, device: str = "cpu", stack_folds: bool = False,
+                   class_weight: str = "balanced") -> pd.DataFrame:
+    """The per-feature CV of a ``group:`` unit, run once after the group configuration is chosen.
+
+    ``cv`` holds the group-network rows of every SEARCH chunk of (``unit``, ``family``) (run with
+    ``feature_cv=False``); the configuration chosen over all of them, as :func:`select` chooses, is
+    cross-validated as one network per feature. Returns those ``cv_kind='feature'`` rows."""
+    if not unit.startswith("group:"):
+        raise ValueError(f"per-feature CV is for group units (group:<G>), got {unit}")
+    own = cv[(cv["unit"] == unit) & (cv["family"] == family) & (cv["cv_kind"] == "group")]
+    if own.empty:
+        raise ValueError(f"no group-network CV rows for {unit} / {family} among the SEARCH results given")
+    best = _best_config(own.to_dict("records"))
+    params = json.loads(own.loc[own["config_id"] == best, "params"].iloc[0])
+    tgt = targets.set_index("sample_id")
+    train_ids = tgt.index[tgt["cohort"] == "train"]
+    names = unit_targets(unit, tasks)
+    task_by_name = tasks.set_index("target")
+    n_classes = [len(json.loads(task_by_name.loc[t, "classes"])) for t in names]
+    _, codes = _encode_unit(names, tgt, train_ids, task_by_name)
+    X_train = expression.loc[train_ids].to_numpy(dtype=np.float32)
+    log.info("%s %s: configuration %s chosen over %d group-network configurations", unit, family, best,
+             own["config_id"].nunique())
+    return pd.DataFrame(_feature_cv_rows(unit, family, params, best, names, codes, X_train, n_classes, folds, seed,
+                                         device, stack_folds, class_weight))
 
 
 def _align_proba(pipe, proba: np.ndarray, n_classes: int) -> np.ndarray:

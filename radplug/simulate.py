@@ -57,23 +57,40 @@ def _draw_sets(rng: np.random.Generator, genes: list[str], n_sets: int, min_size
     return sets
 
 
+#: The paper's 101 radiomic features in its 7 groups (shape, stats, GLCM, GLSZM, RLGL, LoG, wavelet).
+PAPER_GROUP_SIZES = (10, 22, 7, 10, 12, 9, 31)
+
+
+def feature_names(group: str, n: int) -> list[str]:
+    """``n`` Aerts-style feature names of ``group``: its named features, then numbered variants of them
+    (``shape_Compactness1_r2``), which parse to the same group."""
+    base = AERTS_NAMES[group]
+    return [base[i % len(base)] + (f"_r{i // len(base) + 1}" if i >= len(base) else "") for i in range(n)]
+
+
 def simulate_cohort(n_train: int = 262, n_test: int = 89, n_genes: int = 2000, n_sets: int = 60,
                     features_per_group: int = 3, gmt: str | None = None, signal: float = 1.0,
-                    seed: int = 0) -> SimulatedCohort:
+                    seed: int = 0, group_sizes: tuple[int, ...] | None = None) -> SimulatedCohort:
     """Simulate train and test cohorts.
 
     Expression: each gene set is a co-expression module with a latent activity per patient;
     log2 levels = gene mean + loadings x module activities + noise; the test cohort has a per-gene
     batch shift. Histology (ADC/SCC/other) is driven by three planted sets; in each radiomic group
     the first feature is driven by one planted set; one feature per group (when there are 3 or
-    more) is heavy-tailed with a rare high class, which binarization should drop.
+    more) is heavy-tailed with a rare high class, which binarization should drop. ``group_sizes`` (one count per
+    group, e.g. ``PAPER_GROUP_SIZES``) replaces ``features_per_group`` with the paper's group sizes.
     With ``gmt``, the gene universe and the sets come from that file (planted sets picked among
     sets of 15-200 genes, the others are decoys).
     """
     if n_train < 20 or n_test < 10:
         raise ValueError("simulate needs at least 20 training and 10 test patients")
-    if not 1 <= features_per_group <= 6:
-        raise ValueError("features_per_group must be between 1 and 6")
+    if group_sizes is None:
+        if not 1 <= features_per_group <= 6:
+            raise ValueError("features_per_group must be between 1 and 6")
+        group_sizes = (features_per_group,) * len(GROUPS)
+    if len(group_sizes) != len(GROUPS) or min(group_sizes) < 1:
+        raise ValueError(f"group_sizes needs {len(GROUPS)} positive counts (groups {', '.join(GROUPS)}), "
+                         f"got {list(group_sizes)}")
     rng = np.random.default_rng(seed)
     if gmt:
         long = read_gene_sets(gmt)
@@ -128,7 +145,7 @@ def simulate_cohort(n_train: int = 262, n_test: int = 89, n_genes: int = 2000, n
 
     rad = {"sample_id": ids}
     for gi, group in enumerate(GROUPS):
-        names = AERTS_NAMES[group][:features_per_group]
+        names = feature_names(group, group_sizes[gi])
         for fi, name in enumerate(names):
             noise = rng.normal(size=n)
             if fi == 0:

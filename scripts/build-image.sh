@@ -50,7 +50,7 @@ CTX="$(mktemp -d "${TMPDIR:-/tmp}/radplug-ctx.XXXXXX")"
 trap 'rm -rf "$CTX"' EXIT
 mkdir -p "$CTX/containers"
 cp "$REPO/pyproject.toml" "$REPO/README.md" "$CTX/"
-cp "$REPO/$DOCKERFILE" "$REPO/containers/requirements.txt" "$CTX/containers/"
+cp "$REPO/$DOCKERFILE" "$REPO/containers/requirements.txt" "$REPO/containers/requirements-radiomics.txt" "$CTX/containers/"
 cp -r "$REPO/bin" "$CTX/bin"
 (cd "$REPO" && find radplug -type f ! -name '*.pyc' ! -path '*/__pycache__/*' | LC_ALL=C sort | tar -cf - -T -) \
   | tar -C "$CTX" -xf -

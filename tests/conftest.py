@@ -64,6 +64,26 @@ def run_nextflow(launch_dir: Path, *args: str, outdir: str = "results", timeout:
     return NextflowRun(launch_dir, launch_dir / outdir, proc.returncode, proc.stdout, proc.stderr)
 
 
+def run_refused(launch_dir: Path, sheet: Path, *args: str, gmt: bytes | None = None,
+                timeout: int = 900) -> NextflowRun:
+    """A real ``nextflow run main.nf -profile test --input SHEET ARGS --outdir LAUNCH_DIR/res`` that must fail
+    and publish nothing besides ``pipeline_info/``. With ``gmt``, that file is the run's only gene-set source
+    (``--genesets custom=...``) and ``--models enet`` is set."""
+    extra: list[str] = []
+    if gmt is not None:
+        path = launch_dir / "sets.gmt"
+        launch_dir.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(gmt)
+        extra = ["--genesets", f"custom={path}", "--models", "enet"]
+    outdir = launch_dir / "res"
+    run = run_nextflow(launch_dir, "-profile", "test", "--input", str(sheet), *extra, *args, outdir=str(outdir),
+                       timeout=timeout)
+    assert run.returncode != 0, run.log
+    published = sorted(p.name for p in outdir.iterdir()) if outdir.exists() else []
+    assert set(published) <= {"pipeline_info"}, published
+    return run
+
+
 def run_pipeline(launch_dir: Path, profile: str, timeout: int = 2400) -> Path:
     """A real ``nextflow run main.nf -profile PROFILE`` that must succeed; its results dir."""
     run = run_nextflow(launch_dir, "-profile", profile, timeout=timeout)
@@ -112,3 +132,8 @@ def test_profile_run(tmp_path_factory) -> NextflowRun:
     run = run_nextflow(tmp_path_factory.mktemp("test_profile"), "-profile", "test")
     assert run.returncode == 0, run.log[-4000:]
     return run
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """The stub runs of the whole DAG go first: a wiring mistake fails in seconds, before any real computation."""
+    items.sort(key=lambda item: 0 if item.module.__name__ == "test_stub" else 1)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 N_TRAIN, N_TEST, N_GENES = 30, 15, 40
 HEADER = "cohort,role,expression,radiomics,clinical"
@@ -95,6 +96,11 @@ def write_cohort(c: Cohort, folder: Path) -> Path:
     return sheet
 
 
+# the tables a step writes, by name: raw_expression, raw_labels, raw_features (INGEST); expression, labels, features
+# (VALIDATE); class_counts, genesets (PREFLIGHT). Expression tables are samples x genes (index sample_id).
+Tables = dict[str, pd.DataFrame]
+
+
 @dataclass
 class Case:
     name: str
@@ -105,6 +111,10 @@ class Case:
     exit_code: int = 2  # 0: the input is accepted with the warning in `message`
     args: tuple[str, ...] = ()  # extra `radplug ingest` arguments
     preflight_args: tuple[str, ...] = ()  # extra `radplug preflight` arguments (step "preflight")
+    # an accepted case (exit 0): the clean cohort's tables -> the tables this input must give (every accepted
+    # case has one: the same tables as the clean input, or exactly the difference the input legitimately makes)
+    expect: Callable[[Tables], Tables] | None = None
+    tol: float = 0.0  # 0: exact; else the absolute and relative tolerance of float columns (values read from text)
 
 
 # --------------------------------------------------------------------------- edits
@@ -183,6 +193,29 @@ def _test_uses_train_id(c: Cohort) -> None:
     c.clinical["test"][1][0] = "T01"
 
 
+def _rename_sample(cohort: str, i: int, new: str, tables: str = "erc") -> Callable[[Cohort], None]:
+    """Give sample ``i`` of ``cohort`` the id ``new`` in its (e)xpression, (r)adiomics and (c)linical tables."""
+
+    def f(c: Cohort) -> None:
+        if "e" in tables:
+            (c.train_ids if cohort == "train" else c.test_ids)[i] = new
+        if "r" in tables:
+            c.radiomics[cohort][i + 1][0] = new
+        if "c" in tables:
+            c.clinical[cohort][i + 1][0] = new
+
+    return f
+
+
+def _dup_radiomics_row(c: Cohort) -> None:
+    c.radiomics["train"][6][0] = c.radiomics["train"][2][0]
+
+
+def _dup_test_expr_row(c: Cohort) -> None:
+    c.expr["test"][4] = c.expr["test"][1]
+    c.test_ids[4] = c.test_ids[1]
+
+
 def _single_class(c: Cohort) -> None:
     for r in c.clinical["train"][1:]:
         r[1] = "Adenocarcinoma"
@@ -253,6 +286,150 @@ SERIES_TRUNCATED = (
     b'"ID_REF"\t"GSM1"\t"GSM2"\n"1000_at"\t1.0\t2.0\n'
 )
 GCT_13 = b"#1.3\n2\t2\t0\t0\nid\tT01\tT02\nA\t1\t2\n"
+
+
+# --------------------------------------------------------------------------- tables an accepted input must give
+# Each takes the clean cohort's tables (see Tables) and returns the tables the accepted variant must give: the
+# same, or the clean ones with exactly the change the input legitimately makes.
+def same(t: Tables) -> Tables:
+    """The clean input's tables, unchanged."""
+    return dict(t)
+
+
+def _train_ids(t: Tables) -> list[str]:
+    lab = t["raw_labels"]
+    return list(lab.loc[lab["cohort"] == "train", "sample_id"])
+
+
+def _with_expression(edit: Callable[[pd.DataFrame, str, list[str]], pd.DataFrame]) -> Callable[[Tables], Tables]:
+    """Apply ``edit(table, key, training ids)`` to each expression table (raw and validated)."""
+
+    def g(t: Tables) -> Tables:
+        out = dict(t)
+        for k in ("raw_expression", "expression"):
+            if k in t:
+                out[k] = edit(t[k].copy(), k, _train_ids(t))
+        return out
+
+    return g
+
+
+def _with_labels(edit: Callable[[pd.DataFrame], pd.DataFrame]) -> Callable[[Tables], Tables]:
+    def g(t: Tables) -> Tables:
+        out = dict(t)
+        for k in ("raw_labels", "labels"):
+            if k in t:
+                out[k] = edit(t[k].copy()).reset_index(drop=True)
+        return out
+
+    return g
+
+
+def _chain(*fs: Callable[[Tables], Tables]) -> Callable[[Tables], Tables]:
+    def g(t: Tables) -> Tables:
+        for f in fs:
+            t = f(t)
+        return t
+
+    return g
+
+
+def _without_samples(*ids: str) -> Callable[[Tables], Tables]:
+    return _chain(_with_expression(lambda e, k, tr: e.drop(index=list(ids))),
+                  _with_labels(lambda lab: lab[~lab["sample_id"].isin(ids)]))
+
+
+def _gene5_is_mean_of_gene5_gene6(e: pd.DataFrame, key: str, train: list[str]) -> pd.DataFrame:
+    e["GENE5"] = ((e["GENE5"].astype(np.float64) + e["GENE6"].astype(np.float64)) / 2).astype(np.float32)
+    return e.drop(columns="GENE6")
+
+
+def _train_mean(e: pd.DataFrame, train: list[str], gene: str, without: list[str] = ()) -> np.float32:
+    return np.float32(e.loc[[s for s in train if s not in without], gene].astype(np.float64).mean())
+
+
+def _missing_then_filled(e: pd.DataFrame, key: str, train: list[str]) -> pd.DataFrame:
+    """_nan_cells: T01-T20 lack GENE1 (dropped by VALIDATE), T03 lacks GENE2 and V05 GENE3 (filled with the
+    training mean of the values present)."""
+    if key == "raw_expression":
+        e.loc[train[:20], "GENE1"] = np.nan
+        e.loc["T03", "GENE2"] = np.nan
+        e.loc["V05", "GENE3"] = np.nan
+        return e
+    e.loc["T03", "GENE2"] = _train_mean(e, train, "GENE2", without=["T03"])
+    e.loc["V05", "GENE3"] = _train_mean(e, train, "GENE3")
+    return e.drop(columns="GENE1")
+
+
+def _test_rows_raw_scale(e: pd.DataFrame, key: str, train: list[str]) -> pd.DataFrame:
+    """_raw_test: the test cohort's values as given (2^(x+6)), flagged but not transformed."""
+    test = [s for s in e.index if s not in train]
+    e.loc[test] = np.exp2(e.loc[test].astype(np.float64) + 6).astype(np.float32)
+    return e
+
+
+def _test_genes_absent_then_filled(e: pd.DataFrame, key: str, train: list[str]) -> pd.DataFrame:
+    test = [s for s in e.index if s not in train]
+    for g in ("GENE1", "GENE2", "GENE3", "GENE4", "GENE5"):
+        e.loc[test, g] = np.nan if key == "raw_expression" else _train_mean(e, train, g)
+    return e
+
+
+def _glcm_constant_then_dropped(t: Tables) -> Tables:
+    out = dict(t)
+    raw = t["raw_labels"].copy()
+    raw.loc[raw["cohort"] == "train", "GLCM_contrast"] = 1.5
+    out["raw_labels"] = raw
+    out["labels"] = t["labels"].drop(columns="GLCM_contrast")
+    out["features"] = t["features"][t["features"]["name"] != "GLCM_contrast"].reset_index(drop=True)
+    return out
+
+
+def _test_histology(label: str, only: str | None = None) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """Test patients' histology set to ``label`` (those of class ``only``, or all)."""
+
+    def g(lab: pd.DataFrame) -> pd.DataFrame:
+        rows = lab["cohort"] == "test"
+        if only:
+            rows &= lab["histology"] == only
+        lab.loc[rows, "histology"] = label
+        return lab
+
+    return g
+
+
+def _genesets(**values: object) -> Callable[[Tables], Tables]:
+    def g(t: Tables) -> Tables:
+        gs = t["genesets"].copy()
+        for col, v in values.items():
+            gs[col] = v
+        return {**t, "genesets": gs}
+
+    return g
+
+
+def _class_counts_from_labels(t: Tables, target: str) -> Tables:
+    """A clinical target's class counts recomputed from the (expected) labels, as PREFLIGHT counts them."""
+    lab = t["raw_labels"]
+    rows = [{"target": target, "cohort": coh, "class": str(cls), "n": int(n)}
+            for coh in ("train", "test") for cls, n in lab.loc[lab["cohort"] == coh, target].value_counts().items()]
+    cc = t["class_counts"]
+    cc = pd.concat([cc[cc["target"] != target], pd.DataFrame(rows)], ignore_index=True)
+    return {**t, "class_counts": cc.astype(t["class_counts"].dtypes.to_dict())}
+
+
+def _only_first_test_patient(t: Tables) -> Tables:
+    """_one_test_sample: V01 is the test cohort; its class of every target is the one it has in the clean
+    cohort (radiomic thresholds are set on the training cohort, which is unchanged)."""
+    from radplug.binarize import binarize
+
+    targets = binarize(t["raw_labels"], t["raw_features"])[0].set_index("sample_id")
+    out = _without_samples(*[f"V{i:02d}" for i in range(2, N_TEST + 1)])(t)
+    cc = t["class_counts"]
+    test = pd.DataFrame([{"target": tg, "cohort": "test", "class": str(targets.loc["V01", tg]), "n": 1}
+                         for tg in cc["target"].unique()])
+    out["class_counts"] = pd.concat([cc[cc["cohort"] == "train"], test], ignore_index=True).astype(cc.dtypes.to_dict())
+    return out
 
 
 CASES: list[Case] = [
@@ -375,8 +552,39 @@ CASES: list[Case] = [
         step="validate",
         exit_code=0,
         args=("--allow-sample-mismatch",),
+        expect=_without_samples("T07"),           # the sample the clinical file lacks
     ),
-    Case("sample_in_two_cohorts", _test_uses_train_id, r"sample id\(s\) T01 appear in more than one cohort"),
+    Case("sample_in_two_cohorts", _test_uses_train_id,
+         r"sample id\(s\) T01 appear in more than one cohort \(1 in all; e\.g\. 'T01' in cohort c1 \(train_expr\.csv, "
+         r"train_rad\.csv, train_clin\.csv\) and 'T01' in cohort c2 \(test_expr\.csv, test_rad\.csv, "
+         r"test_clin\.csv\)\): a patient belongs to one cohort only; remove it from one of them"),
+    # ---- duplicate patients by id: within a file (also once case, spaces and - _ . are ignored), across the
+    # train/test cohorts, across a cohort's expression/radiomics/clinical files
+    Case("sample_in_two_cohorts_case", _rename_sample("test", 0, "t01"),
+         r"sample id\(s\) T01/t01 appear in more than one cohort \(ids compared ignoring case, spaces and the "
+         r"separators - _ \.\) \(1 in all; e\.g\. 'T01' in cohort c1 \(train_expr\.csv.*\) and 't01' in cohort c2 "
+         r"\(test_expr\.csv"),
+    Case("sample_in_two_cohorts_separator", _all(_rename_sample("train", 0, "LUNG-01"),
+                                                 _rename_sample("test", 0, "lung_01")),
+         r"sample id\(s\) LUNG-01/lung_01 appear in more than one cohort \(ids compared ignoring"),
+    Case("expression_duplicate_sample_case", _rename_sample("train", 3, "t03", "e"),
+         r"train_expr\.csv: 1 sample id\(s\) given twice when case, spaces and the separators - _ \. are ignored: "
+         r"'T03' and 't03'; the same patient twice\? Each sample must appear once: remove the repeat"),
+    Case("clinical_duplicate_sample_case", _rename_sample("train", 5, "t05", "c"),
+         r"train_clin\.csv: 1 sample id\(s\) given twice in column 'sample_id' when case, spaces and the separators "
+         r"- _ \. are ignored: 'T05' \(row 6\) and 't05' \(row 7\)"),
+    Case("radiomics_duplicate_sample", _dup_radiomics_row,
+         r"train_rad\.csv: duplicate sample id\(s\) in column 'sample_id': T02 \(e\.g\. rows \[3, 7\]\)"),
+    Case("radiomics_duplicate_sample_separator", _all(_rename_sample("train", 4, "T-05"),
+                                                      _rename_sample("train", 5, "T_05", "r")),
+         r"train_rad\.csv: 1 sample id\(s\) given twice in column 'sample_id' when .* ignored: 'T-05' \(row 6\) and "
+         r"'T_05' \(row 7\)"),
+    Case("test_expression_duplicate_sample", _dup_test_expr_row, r"test_expr\.csv: duplicate sample id\(s\) V02"),
+    Case("sample_mismatch_spelling", _rename_sample("train", 6, "t07", "c"),
+         r"cohort c1: 1 sample\(s\) in the expression file train_expr\.csv but not in the clinical file "
+         r"train_clin\.csv, 1 in the clinical file .*; 1 pair\(s\) of them differ only in case, spaces and the "
+         r"separators - _ \. \(e\.g\. 'T07' in train_expr\.csv and 't07' in train_clin\.csv\): spell each id the "
+         r"same way in every file; fix the ids or pass --allow_sample_mismatch"),
     Case("cls_label_count", _cls_wrong_count, r"train\.cls: 29 labels for 30 samples"),
     # ---- clinical targets and options
     Case(
@@ -421,6 +629,8 @@ CASES: list[Case] = [
         r"--collapse mean",
         step="validate",
         exit_code=0,
+        expect=_with_expression(_gene5_is_mean_of_gene5_gene6),
+        tol=1e-6,
     ),
     Case(
         "missing_values",
@@ -429,6 +639,8 @@ CASES: list[Case] = [
         r"\(e\.g\. GENE1\)[\s\S]*2 missing expression value\(s\) filled with the training mean",
         step="validate",
         exit_code=0,
+        expect=_with_expression(_missing_then_filled),
+        tol=1e-6,
     ),
     Case(
         "raw_log_mix",
@@ -436,6 +648,8 @@ CASES: list[Case] = [
         r"cohorts mix scales: c2 look raw \(unlogged\) and c1 look log-scale",
         step="validate",
         exit_code=0,
+        expect=_with_expression(_test_rows_raw_scale),
+        tol=1e-4,                                 # 4 decimals of 2^(x+6) vs of x
     ),
     Case(
         "constant_radiomic_feature",
@@ -443,6 +657,7 @@ CASES: list[Case] = [
         r"radiomic feature 'GLCM_contrast' is constant in the training cohort: dropped",
         step="validate",
         exit_code=0,
+        expect=_glcm_constant_then_dropped,
     ),
     Case(
         "test_missing_genes",
@@ -451,6 +666,8 @@ CASES: list[Case] = [
         r"with the training mean",
         step="validate",
         exit_code=0,
+        expect=_with_expression(_test_genes_absent_then_filled),
+        tol=1e-6,
     ),
     Case(
         "single_class_test",
@@ -458,6 +675,7 @@ CASES: list[Case] = [
         r"clinical target 'histology' has one class in the test cohort",
         step="validate",
         exit_code=0,
+        expect=_with_labels(_test_histology("SCC")),
     ),
 ]
 
@@ -602,10 +820,11 @@ def _one_test_sample(c: Cohort) -> None:
 
 
 def pf(name: str, edit: Callable[[Cohort], None] | None, message: str, *args: str, exit_code: int = 2,
-       ingest_args: tuple[str, ...] = ()) -> Case:
-    """A PREFLIGHT case: the base cohort with a valid GMT, then ``edit``; ``args`` for `radplug preflight`."""
+       ingest_args: tuple[str, ...] = (), expect: Callable[[Tables], Tables] | None = None) -> Case:
+    """A PREFLIGHT case: the base cohort with a valid GMT, then ``edit``; ``args`` for `radplug preflight`;
+    ``expect`` for an accepted one (exit 0)."""
     return Case(name, _all(_good_gmt, edit) if edit else _good_gmt, message, step="preflight",
-                exit_code=exit_code, args=ingest_args, preflight_args=args)
+                exit_code=exit_code, args=ingest_args, preflight_args=args, expect=expect)
 
 
 PREFLIGHT_CASES: list[Case] = [
@@ -653,7 +872,7 @@ PREFLIGHT_CASES: list[Case] = [
        "custom=bad.gmt"),
     pf("pf_geneset_low_coverage", _gmt(GOOD_GMT + b"S9\tx\t" + b"\t".join(b"X%d" % i for i in range(200)) + b"\n"),
        r"gene-set source custom \([^)]*sets\.gmt\): only 32 of its 232 genes \(14%\) are measured; 4 of 5 sets kept",
-       exit_code=0),
+       exit_code=0, expect=_genesets(sets=5, sets_kept=4, genes=232, genes_measured=32, coverage=32 / 232)),
     # gene-set readers (the expression readers' error quality)
     pf("pf_geneset_empty_file", _gmt(b""), r"sets\.gmt: gene-set file is empty"),
     pf("pf_geneset_only_comments", _gmt(b"# sets\n\n"), r"sets\.gmt: no gene sets found"),
@@ -669,24 +888,31 @@ PREFLIGHT_CASES: list[Case] = [
        r"sets\.csv: a gene-set table needs columns 'set' \(or gene_set\) and 'gene'", "--genesets",
        "custom=sets.csv"),
     pf("pf_geneset_duplicate_name_same_genes", _gmt(GOOD_GMT + GOOD_GMT.split(b"\n")[0] + b"\n"),
-       r"1 gene set\(s\) given twice with the same genes, kept once: SET0 \(lines 1, 5\)", exit_code=0),
+       r"1 gene set\(s\) given twice with the same genes, kept once: SET0 \(lines 1, 5\)", exit_code=0,
+       expect=same),
     pf("pf_geneset_duplicate_name_other_genes", _gmt(GOOD_GMT + b"SET0\tx\t" + b"\t".join(
         b"GENE%d" % i for i in range(30, 38)) + b"\n"),
        r"1 gene-set name\(s\) repeated with different genes; the later ones renamed: SET0 -> SET0__2 \(line 5\)",
-       exit_code=0),
+       exit_code=0, expect=_genesets(sets=5, sets_kept=5, genes=37, genes_measured=37)),   # GENE33-37 are new
     pf("pf_geneset_no_description_column", _gmt(GOOD_GMT.replace(b"\tx\t", b"\t")),
-       r"sets\.gmt: column 2 holds genes, not descriptions \(e\.g\. 'GENE1' on line 1\)", exit_code=0),
+       r"sets\.gmt: column 2 holds genes, not descriptions \(e\.g\. 'GENE1' on line 1\)", exit_code=0,
+       expect=same),                                # no gene lost (GENE1 included)
     pf("pf_geneset_gz_bom_crlf", _gmt(gzip.compress(b"\xef\xbb\xbf" + GOOD_GMT.replace(b"\n", b"\r\n")),
                                       "sets.gmt.gz"),
-       r"preflight passed: 5 target\(s\), 1 gene-set source", "--genesets", "custom=sets.gmt.gz", exit_code=0),
+       r"preflight passed: 5 target\(s\), 1 gene-set source", "--genesets", "custom=sets.gmt.gz", exit_code=0,
+       expect=_genesets(path="sets.gmt.gz")),
     # degenerate cohorts
     pf("pf_test_cohort_no_shared_genes", _test_other_genes, r"test cohort c2 shares 0 of the 40 training genes "
        r"\(less than 50%\)[\s\S]*same gene identifiers"),
     pf("pf_test_cohort_half_genes", _test_other_genes_partly(25), r"test cohort c2 shares 15 of the 40 training genes"),
+    pf("pf_duplicate_profile_within_cohort", lambda c: c.expr["train"].__setitem__(4, c.expr["train"][3]),
+       r"1 group\(s\) of samples have identical expression profiles within one cohort \(e\.g\. T04 = T05 in cohort "
+       r"c1\): the same patient twice under two ids\?"),
     pf("pf_test_cohort_copy_of_train", _test_copy_of_train, r"15 patient\(s\) have identical expression profiles in "
        r"two cohorts \(e\.g\. T01 \(c1\) = V01 \(c2\)\)"),
     pf("pf_one_test_sample", _one_test_sample, r"target 'histology': the test cohort has 1 labelled patient\(s\) and "
-       r"1 class\(es\): no test AUC can be estimated", exit_code=0),
+       r"1 class\(es\): no test AUC can be estimated", exit_code=0,
+       expect=_only_first_test_patient),
     # targets
     pf("pf_continuous_target", _age_target, r"clinical target 'age' looks continuous \(\d+ distinct numbers in 30 "
        r"training samples, [\d.]+ to [\d.]+\); radplug predicts classes", ingest_args=("--clinical-targets",
@@ -702,9 +928,12 @@ PREFLIGHT_CASES: list[Case] = [
     pf("pf_nested_cv_one", None, r"--nested_cv 1: give 0 \(off\) or the number of outer folds, at least 2",
        "--nested-cv", "1"),
     pf("pf_cv_folds_reduced", None, r"target 'stage': its smallest training class 'III' has 7 patients: "
-       r"cross-validation uses 7 folds for it instead of --cv_folds 10", "--cv-folds", "10", exit_code=0),
+       r"cross-validation uses 7 folds for it instead of --cv_folds 10", "--cv-folds", "10", exit_code=0,
+       expect=same),
     pf("pf_class_absent_from_test", _no_test_class, r"target 'histology': class\(es\) other have no test patient: "
-       r"their test metrics will be NaN", exit_code=0),
+       r"their test metrics will be NaN", exit_code=0,
+       expect=_chain(_with_labels(_test_histology("ADC", only="other")),
+                     lambda t: _class_counts_from_labels(t, "histology"))),
 ]
 CASES += PREFLIGHT_CASES
 
@@ -753,7 +982,7 @@ LABELS_ACCEPTED: dict[str, tuple[Callable[[Cohort], None], Callable[[Cohort], No
 
 # Cases that also run through real `nextflow run main.nf --input ...` (one per failing step, plus the
 # samplesheet check).
-PIPELINE_CASES = ("expression_non_numeric", "sample_mismatch", "single_class_target")
+PIPELINE_CASES = ("expression_non_numeric", "sample_mismatch", "single_class_target", "sample_in_two_cohorts_case")
 
 
 def case(name: str) -> Case:

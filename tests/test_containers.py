@@ -13,9 +13,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from conftest import COMPARED, REPO, TOLERANCE, max_table_differences, read_trace, run_pipeline
+from conftest import COMPARED, REPO, TOLERANCE, max_table_differences, read_trace, run_nextflow, run_pipeline
 
 IMAGE = "localhost/radplug:0.1.0"
 
@@ -92,3 +93,44 @@ def test_podman_results_equal_the_host_results(podman_run, test_profile_run):
     diffs = max_table_differences(test_profile_run.outdir, podman_run)
     print("max |podman - local| per table:", diffs)
     assert all(d <= TOLERANCE for d in diffs.values()), diffs
+
+
+# -- EXTRACT in the container -----------------------------------------------------------------------------
+
+def test_extract_runs_in_the_container_and_equals_the_host_extraction(image, tmp_path):
+    """The image manifests of tests/test_extract_pipeline.py (lung1, lung2 and noisy crops as 44 patients) through
+    `-profile test,podman`: EXTRACT runs in the image (its PyRadiomics build) and the whole pipeline completes;
+    the extracted tables equal this machine's extraction of the same patients with the same settings."""
+    import pandas as pd
+    from test_extract_pipeline import PYRAD, _cohort  # skips here when SimpleITK or the images are absent
+
+    from radplug.extract import extract_cases, read_image_manifest
+
+    if not PYRAD.exists():
+        pytest.skip(f"real images not present: {PYRAD} (../shared is absent)")
+    data = tmp_path / "in"
+    data.mkdir()
+    sheet, settings, gmt, _ = _cohort(data)
+    run = run_nextflow(tmp_path / "podman", "-profile", "test,podman", "--input", str(sheet), "--extract_settings",
+                       str(settings), "--extract_batch", "15", "--clinical_targets", "histology",
+                       "--genesets", f"custom={gmt}", "--models", "svm", "--mask_n_random", "50", timeout=3600)
+    assert run.returncode == 0, run.log[-6000:]
+    outdir = run.outdir
+    extract_rows = [row for row in read_trace(outdir) if row["process"].endswith(":EXTRACT")]
+    assert len(extract_rows) == 3 and {row["container"] for row in extract_rows} == {IMAGE}, extract_rows
+    image_pyradiomics = subprocess.run(["podman", "run", "--rm", IMAGE, "python", "-c",
+                                        "import radiomics; print(radiomics.__version__)"],
+                                       capture_output=True, text=True, check=True).stdout.strip()
+    worst = 0.0
+    for cohort, manifest in (("ct_train", "images_train.csv"), ("ct_test", "images_test.csv")):
+        got = pd.read_csv(outdir / "extraction" / f"{cohort}.radiomics.csv", dtype={"sample_id": str})
+        info = json.loads((outdir / "extraction" / f"{cohort}.extraction.json").read_text())
+        assert info["extractor_version"] == image_pyradiomics
+        host = extract_cases(read_image_manifest(data / manifest), "pyradiomics", str(settings)).features
+        got, host = got.set_index("sample_id"), host.set_index("sample_id")
+        assert sorted(got.index) == sorted(host.index) and sorted(got.columns) == sorted(host.columns)
+        a, b = got.loc[host.index, host.columns].to_numpy(float), host.to_numpy(float)
+        rel = np.abs(a - b) / np.maximum(np.abs(b), 1e-12)
+        worst = max(worst, float(rel.max()))
+    print(f"EXTRACT in {IMAGE} (pyradiomics {image_pyradiomics}) vs host: max relative difference {worst:.3g}")
+    assert worst <= TOLERANCE, worst

@@ -116,6 +116,31 @@ def test_manifest_reading_and_detection(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- bad input
+def two_series_folder(folder: Path) -> Path:
+    """A copy of the IBSI-1 phantom's DICOM series with two slices of a second series (another series UID) added."""
+    shutil.copytree(IBSI / "dicom" / "image", folder)
+    small = sitk.Cast(sitk.ReadImage(str(PYRAD / "breast1_image.nrrd")), sitk.sitkInt16)
+    writer = sitk.ImageFileWriter()
+    writer.KeepOriginalImageUIDOn()
+    for z in range(2):
+        sl = small[:, :, z]
+        for tag, value in (("0020|000e", "1.2.826.0.1.3680043.2.1125.99.1"), ("0020|000d", "1.2.3.4.5"),
+                           ("0008|0060", "MR"), ("0020|0013", str(z + 1)),
+                           ("0020|0032", f"0\\0\\{z * 3.0}"), ("0008|0018", f"1.2.826.0.1.3680043.2.1125.99.2.{z}")):
+            sl.SetMetaData(tag, value)
+        writer.SetFileName(str(folder / f"other_{z}.dcm"))
+        writer.Execute(sl)
+    return folder
+
+
+def shifted_mask(path: Path) -> Path:
+    """breast1's mask with its origin moved by 5 mm: off the image's voxel grid."""
+    mask = sitk.ReadImage(str(PYRAD / "breast1_label.nrrd"))
+    mask.SetOrigin(tuple(o + 5.0 for o in mask.GetOrigin()))
+    sitk.WriteImage(mask, str(path))
+    return path
+
+
 def test_mask_without_the_label_names_patient_and_file() -> None:
     with pytest.raises(ExtractionError, match=r"patient B7: mask .*breast1_label\.nrrd has no voxel of label 2 "
                                               r"\(values present: \[0, 1\]\)"):
@@ -123,10 +148,7 @@ def test_mask_without_the_label_names_patient_and_file() -> None:
 
 
 def test_geometry_mismatch_names_patient_and_file(tmp_path: Path) -> None:
-    mask = sitk.ReadImage(str(PYRAD / "breast1_label.nrrd"))
-    mask.SetOrigin(tuple(o + 5.0 for o in mask.GetOrigin()))
-    sitk.WriteImage(mask, str(tmp_path / "shifted_mask.nrrd"))
-    bad = ImageCase("B8", PYRAD / "breast1_image.nrrd", tmp_path / "shifted_mask.nrrd", 1)
+    bad = ImageCase("B8", PYRAD / "breast1_image.nrrd", shifted_mask(tmp_path / "shifted_mask.nrrd"), 1)
     with pytest.raises(ExtractionError, match=r"patient B8: mask .*shifted_mask\.nrrd does not match the image "
                                               r".*breast1_image\.nrrd: origin"):
         extract_cases([bad])
@@ -145,6 +167,23 @@ def test_unreadable_and_missing_files_name_patient_and_file(tmp_path: Path) -> N
         extract_cases([gone])
 
 
+def test_messages_name_the_users_path_of_a_staged_copy(tmp_path: Path) -> None:
+    """In a pipeline task the manifest points at staged copies; image_source/mask_source (written by EXTRACT) are
+    the paths the user gave, and messages and provenance name those."""
+    (tmp_path / "broken.nrrd").write_text("this is not an image\n")
+    (tmp_path / "manifest.csv").write_text(
+        "sample_id,image,mask,label,image_source,mask_source\n"
+        f"C3,broken.nrrd,{PYRAD / 'breast1_label.nrrd'},1,/data/study/C3/ct.nrrd,/data/study/C3/gtv.nrrd\n"
+        f"C4,{PYRAD / 'breast1_image.nrrd'},{PYRAD / 'breast1_label.nrrd'},1,/data/study/C4/ct.nrrd,\n")
+    c3, c4 = read_image_manifest(tmp_path / "manifest.csv")
+    assert c3.image == tmp_path / "broken.nrrd" and c3.shown("image") == "/data/study/C3/ct.nrrd"
+    assert c4.shown("mask") == str(PYRAD / "breast1_label.nrrd")       # no source given: the path itself
+    with pytest.raises(ExtractionError, match=r"patient C3: image /data/study/C3/ct\.nrrd cannot be read"):
+        extract_cases([c3])
+    res = extract_cases([c4])
+    assert res.info["patients"][0]["image"] == "/data/study/C4/ct.nrrd"
+
+
 def test_dicom_series_image_with_nifti_mask(tmp_path: Path) -> None:
     """A DICOM series folder is read as the image (IBSI-1 phantom; its NIfTI mask is on the same grid)."""
     res = extract_cases([ImageCase("PHANTOM", IBSI / "dicom" / "image", IBSI / "nifti" / "mask" / "mask.nii.gz")])
@@ -159,20 +198,7 @@ def test_dicom_rtstruct_mask_and_two_series_folder_are_explained(tmp_path: Path)
     with pytest.raises(ExtractionError, match=r"patient D1: mask .*DCM_RS_00060\.dcm is a DICOM RTSTRUCT object.*"
                                               r"convert it to a voxel mask"):
         extract_cases([rt])
-    folder = tmp_path / "two_series"
-    shutil.copytree(IBSI / "dicom" / "image", folder)
-    small = sitk.Cast(sitk.ReadImage(str(PYRAD / "breast1_image.nrrd")), sitk.sitkInt16)
-    writer = sitk.ImageFileWriter()
-    writer.KeepOriginalImageUIDOn()
-    for z in range(2):
-        sl = small[:, :, z]
-        for tag, value in (("0020|000e", "1.2.826.0.1.3680043.2.1125.99.1"), ("0020|000d", "1.2.3.4.5"),
-                           ("0008|0060", "MR"), ("0020|0013", str(z + 1)),
-                           ("0020|0032", f"0\\0\\{z * 3.0}"), ("0008|0018", f"1.2.826.0.1.3680043.2.1125.99.2.{z}")):
-            sl.SetMetaData(tag, value)
-        writer.SetFileName(str(folder / f"other_{z}.dcm"))
-        writer.Execute(sl)
-    two = ImageCase("D2", folder, IBSI / "nifti" / "mask" / "mask.nii.gz")
+    two = ImageCase("D2", two_series_folder(tmp_path / "two_series"), IBSI / "nifti" / "mask" / "mask.nii.gz")
     with pytest.raises(ExtractionError, match=r"patient D2: image .*two_series: the folder holds 2 DICOM series"):
         extract_cases([two])
 

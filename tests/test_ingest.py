@@ -231,13 +231,16 @@ def test_radiomic_groups_and_override(tmp_path: Path) -> None:
         "GLCM_contrast": "GLCM",
         "GLSZM_zonePercentage": "GLSZM",
         "RLGL_runPercentage": "RLGL",
-        "original_glrlm_RunEntropy": "RLGL",
         "LoG_sigma_1_mm_2D_stats_kurtosis": "LoG",
-        "log-sigma-3-0-mm-3D_glcm_Idm": "LoG",
         "wavelet_HHH_GLCM_contrast": "wavelet",
-        "wavelet-LLH_firstorder_Mean": "wavelet",
-        "original_firstorder_Energy": "stats",
-        "original_shape_Sphericity": "shape",
+        # PyRadiomics names: the group is <image type>_<feature class> (GLDM/NGTDM no longer 'other')
+        "original_glrlm_RunEntropy": "original_glrlm",
+        "log-sigma-3-0-mm-3D_glcm_Idm": "log-sigma-3-0-mm-3D_glcm",
+        "wavelet-LLH_firstorder_Mean": "wavelet-LLH_firstorder",
+        "original_firstorder_Energy": "original_firstorder",
+        "original_shape_Sphericity": "original_shape",
+        "original_gldm_DependenceEntropy": "original_gldm",
+        "wavelet-HHH_ngtdm_Busyness": "wavelet-HHH_ngtdm",
         "volume": "other",
     }
     for n, g in names.items():

@@ -44,7 +44,7 @@ def _resolve_all_profiles():
         list(pool.map(flat_config, profiles))
 
 
-GPU_SELECTOR = "process.'withName:SEARCH|FIT_FINAL|MASK'"
+GPU_SELECTOR = "process.'withName:SEARCH|FEATURE_CV|FIT_FINAL|MASK'"
 
 
 def test_gpu_profile_sets_accelerator_device_and_container_gpu_options():
@@ -182,3 +182,17 @@ def test_masking_engine_cuda_without_gpu_gives_the_clear_error():
     model, X = _final_mlp("cpu")
     with pytest.raises(RuntimeError, match="device 'cuda' was requested but PyTorch sees no CUDA device"):
         MaskingEngine(model, device="cuda").probabilities(X, [np.arange(3)])
+
+
+def test_paper_scale_profile_sets_the_papers_dimensions():
+    """-profile paper_scale: 262 + 89 patients, 21,766 genes, the paper's 101 features in its 7 group sizes."""
+    from radplug.radiomics import GROUPS, parse_feature_name
+    from radplug.simulate import PAPER_GROUP_SIZES, feature_names
+
+    conf = flat_config("paper_scale")
+    assert (conf["params.sim_n_train"], conf["params.sim_n_test"], conf["params.sim_n_genes"]) == ("262", "89", "21766")
+    assert conf["params.sim_group_sizes"].strip("'") == "paper"
+    assert sum(PAPER_GROUP_SIZES) == 101
+    for group, n in zip(GROUPS, PAPER_GROUP_SIZES, strict=True):
+        names = feature_names(group, n)
+        assert len(set(names)) == n and {parse_feature_name(f).group for f in names} == {group}

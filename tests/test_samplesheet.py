@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import run_nextflow
-from malformed_cases import LABELS_ACCEPTED, SHEET_ACCEPTED, base_cohort, case, write_cohort
+from conftest import run_refused
+from malformed_cases import GOOD_GMT, LABELS_ACCEPTED, SHEET_ACCEPTED, base_cohort, case, write_cohort
 
 from radplug.cli import main
 
@@ -115,22 +115,10 @@ PIPELINE_ACCEPTED = ("sheet_tab_delimited", "sheet_header_spaces_and_case", "she
 PIPELINE_REFUSED = ("sheet_duplicate_column", "sheet_semicolon_delimiter", "sheet_missing_file_in_subfolder")
 
 
-def _nextflow(tmp_path: Path, sheet: Path, *args: str):
-    gmt = tmp_path / "sets.gmt"
-    gmt.write_text("SET1\tx\t" + "\t".join(f"GENE{i}" for i in range(1, 9)) + "\n")
-    r = run_nextflow(tmp_path, "-profile", "test", "--input", str(sheet), "--genesets", f"custom={gmt}",
-                     "--models", "enet", *args, outdir=str(tmp_path / "res"), timeout=900)
-    out = r.stdout + r.stderr
-    assert r.returncode != 0, out
-    published = sorted(p.name for p in (tmp_path / "res").iterdir()) if (tmp_path / "res").exists() else []
-    assert set(published) <= {"pipeline_info"}, published
-    return out
-
-
 @pytest.mark.pipeline
 @pytest.mark.parametrize("name", PIPELINE_ACCEPTED)
 def test_accepted_sheet_pipeline(name: str, tmp_path: Path) -> None:
-    out = _nextflow(tmp_path, _write(tmp_path / "in", name), "--clinical_targets", "zzz")
+    out = run_refused(tmp_path, _write(tmp_path / "in", name), "--clinical_targets", "zzz", gmt=GOOD_GMT).log
     assert re.search(r"clinical target column 'zzz' \(--clinical_targets\) not found; columns are "
                      r"\['histology', 'stage'\]", out), out
     assert "INGEST" in out and "does not exist" not in out
@@ -142,7 +130,7 @@ def test_refused_sheet_pipeline(name: str, tmp_path: Path) -> None:
     c = case(name)
     cohort = base_cohort()
     c.edit(cohort)
-    out = _nextflow(tmp_path, write_cohort(cohort, tmp_path / "in"))
+    out = run_refused(tmp_path, write_cohort(cohort, tmp_path / "in"), gmt=GOOD_GMT).log
     assert re.search(c.message, out), out
     assert "INGEST (" not in out or name == "sheet_missing_file_in_subfolder"
 

@@ -1,6 +1,6 @@
 /*
  * The radplug workflow: SIMULATE | SAMPLESHEET -> INGEST -> PREFLIGHT -> VALIDATE -> BINARIZE -> PLAN
- *   -> SEARCH (fan-out) -> SELECT
+ *   -> SEARCH (fan-out) -> FEATURE_CV (per group network, after its chunks) -> SELECT
  *   -> FIT_FINAL (per target) -> EVALUATE -> MASK (per model x gene-set source) -> SIGNIFICANCE -> REPORT
  * Image manifests in the samplesheet's radiomics column first go through EXTRACT (per batch) -> EXTRACT_JOIN.
  */
@@ -14,6 +14,7 @@ include { PLAN         } from '../modules/local/plan/main'
 include { SEARCH       } from '../modules/local/search/main'
 include { SELECT       } from '../modules/local/select/main'
 include { NESTED       } from '../modules/local/nested/main'
+include { FEATURE_CV   } from '../modules/local/feature_cv/main'
 include { FIT_FINAL    } from '../modules/local/fit_final/main'
 include { EVALUATE     } from '../modules/local/evaluate/main'
 include { MASK         } from '../modules/local/mask/main'
@@ -52,7 +53,8 @@ def stageSamplesheet(json, sheet_name, extracted = [:]) {
 }
 
 // Image manifests in a samplesheet's radiomics column (a CSV whose header has image and mask columns), as one
-// [cohort, batch, ids, labels, images, masks] per batch of --extract_batch patients; paths relative to the manifest.
+// [cohort, batch, ids, labels, sources, images, masks] per batch of --extract_batch patients; paths relative to the
+// manifest; sources: each patient's [image, mask] paths as resolved here, which EXTRACT's messages name.
 def imageBatches(sheet) {
     def batches = []
     sheet.splitCsv(header: true).each { row ->
@@ -61,6 +63,8 @@ def imageBatches(sheet) {
         if (!mf?.exists()) { return }
         def header = mf.withReader { it.readLine() }?.replace('\uFEFF', '')?.toLowerCase()?.split(',')*.trim()
         if (!('image' in header && 'mask' in header)) { return }
+        // PyRadiomics batch output also has Image and Mask columns, with diagnostics_* and feature columns
+        if (header.any { it ==~ /^(diagnostics_|(original|log-sigma-|wavelet-|square|logarithm|exponential|gradient|lbp-)[^_]*_).*/ }) { return }
         def patients = mf.splitCsv(header: true).collect { r ->
             def rec = r.collectEntries { k, x -> [k.toString().trim().toLowerCase(), x?.toString()?.trim() ?: ''] }
             def files = ['image', 'mask'].collect { col ->
@@ -71,10 +75,10 @@ def imageBatches(sheet) {
                 }
                 f
             }
-            [rec.sample_id, rec.label ?: '1', files[0], files[1]]
+            [rec.sample_id, rec.label ?: '1', files[0], files[1], [files[0].toString(), files[1].toString()]]
         }
         patients.collate(params.extract_batch as int).eachWithIndex { b, i ->
-            batches << [row.cohort, "${row.cohort}_${i + 1}", b*.get(0), b*.get(1), b*.get(2), b*.get(3)]
+            batches << [row.cohort, "${row.cohort}_${i + 1}", b*.get(0), b*.get(1), b*.get(4), b*.get(2), b*.get(3)]
         }
     }
     return batches
@@ -114,7 +118,10 @@ workflow RADPLUG {
             EXTRACT_JOIN(EXTRACT.out.features.groupTuple())
             ch_versions = ch_versions.mix(EXTRACT.out.versions, EXTRACT_JOIN.out.versions)
             ch_extracted = EXTRACT_JOIN.out.table.toList().map { t -> t.collectEntries { [it[0], it[1]] } }
-            staged = SAMPLESHEET.out.json.combine(ch_extracted).map { json, ex -> stageSamplesheet(json, params.input, ex) }
+            // combine() emits a queue channel: .first() makes it a value channel like the other branches, so that
+            // INGEST's outputs (and VALIDATE's, BINARIZE's) are read by every SEARCH/FIT_FINAL/MASK task, not by one
+            staged = SAMPLESHEET.out.json.combine(ch_extracted)
+                .map { json, ex -> stageSamplesheet(json, params.input, ex) }.first()
         } else {
             staged = SAMPLESHEET.out.json.map { stageSamplesheet(it, params.input) }
         }
@@ -124,7 +131,8 @@ workflow RADPLUG {
     } else {
         SIMULATE(
             [seed: seed, n_train: params.sim_n_train, n_test: params.sim_n_test, n_genes: params.sim_n_genes,
-             n_sets: params.sim_n_sets, features_per_group: params.sim_features_per_group, signal: params.sim_signal],
+             n_sets: params.sim_n_sets, features_per_group: params.sim_features_per_group,
+             group_sizes: params.sim_group_sizes, signal: params.sim_signal],
             optionalFile(params.sim_gmt)
         )
         SAMPLESHEET(SIMULATE.out.samplesheet, SIMULATE.out.samplesheet.map { it.parent.toString() })
@@ -139,7 +147,9 @@ workflow RADPLUG {
         optionalFile(params.histology_map),
         [orientation: params.orientation, clinical_targets: params.clinical_targets, collapse: params.collapse,
          id_column: params.id_column, histology_column: params.histology_column,
-         allow_sample_mismatch: params.allow_sample_mismatch]
+         allow_sample_mismatch: params.allow_sample_mismatch, radiomics_id_pattern: params.radiomics_id_pattern,
+         radiomics_include: params.radiomics_include, radiomics_exclude: params.radiomics_exclude,
+         radiomics_max_correlation: params.radiomics_max_correlation]
     )
     // ---- gene-set sources (checked by PREFLIGHT, used by MASK): [name, spec, staged file or []]. A spec that is a
     // local file is staged; anything else (a URL, an MSigDB release, a plugin's own spec) is passed through to the
@@ -162,7 +172,8 @@ workflow RADPLUG {
                max_set_size: params.max_set_size, min_minority: params.min_minority, nested_cv: params.nested_cv])
     def after_preflight = { ch -> ch.combine(PREFLIGHT.out.tables.map { 'ok' }).map { it[0] }.first() }   // a value channel
     VALIDATE(after_preflight(INGEST.out.expression), INGEST.out.labels, INGEST.out.features,
-             INGEST.out.histology_mapping, INGEST.out.label_mapping, [max_missing: params.max_missing])
+             INGEST.out.histology_mapping, INGEST.out.label_mapping, INGEST.out.radiomics_selection,
+             [max_missing: params.max_missing])
     BINARIZE(VALIDATE.out.labels, VALIDATE.out.features, optionalFile(params.feature_groups),
              [min_minority: params.min_minority])
 
@@ -174,7 +185,15 @@ workflow RADPLUG {
     def fit_opts = [folds: params.cv_folds, seed: seed, device: params.device, stack_folds: params.stack_folds,
                     class_weight: params.class_weight, nested_cv: params.nested_cv]
     SEARCH(ch_jobs, VALIDATE.out.expression, BINARIZE.out.targets, BINARIZE.out.tasks, fit_opts)
-    SELECT(SEARCH.out.cv.collect(), [models: params.models])
+    // ---- group networks searched in several grid chunks: the per-feature CV of the configuration chosen over all
+    //      chunks, once per (group, family), as soon as that unit's chunks are done (one chunk: done in SEARCH)
+    ch_group_cv = SEARCH.out.unit_cv
+        .filter { unit, family, n, f -> unit.startsWith('group:') && n.toString().toInteger() > 1 }
+        .map { unit, family, n, f -> tuple(groupKey("${family}\t${unit}".toString(), n.toString().toInteger()), unit, family, f) }
+        .groupTuple()
+        .map { key, units, families, files -> tuple(units[0], families[0], files) }
+    FEATURE_CV(ch_group_cv, VALIDATE.out.expression, BINARIZE.out.targets, BINARIZE.out.tasks, fit_opts)
+    SELECT(SEARCH.out.cv.mix(FEATURE_CV.out.cv).collect(), [models: params.models])
 
     // ---- nested CV (--nested_cv K): per outer fold, select from its inner CV, refit, score the held-out part
     ch_outer = SEARCH.out.nested
@@ -206,6 +225,7 @@ workflow RADPLUG {
 
     // ---- report
     ch_versions = ch_versions.mix(INGEST.out.versions, PREFLIGHT.out.versions, VALIDATE.out.versions,
+                                  FEATURE_CV.out.versions,
                                   BINARIZE.out.versions, PLAN.out.versions, SEARCH.out.versions, SELECT.out.versions,
                                   FIT_FINAL.out.versions, EVALUATE.out.versions, MASK.out.versions,
                                   SIGNIFICANCE.out.versions, NESTED.out.versions)

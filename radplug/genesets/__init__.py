@@ -29,7 +29,7 @@ def _open_text(path: str) -> str:
     else:
         p = Path(path)
         if not p.exists():
-            raise RadplugInputError(f"{path}: gene-set file not found")
+            raise RadplugInputError(f"{path}: gene-set file not found; check the path given to --genesets")
         data = p.read_bytes()
     if data[:2] == b"\x1f\x8b":
         try:
@@ -39,7 +39,7 @@ def _open_text(path: str) -> str:
     if data[:3] == b"\xef\xbb\xbf":
         data = data[3:]
     if not data.strip():
-        raise RadplugInputError(f"{path}: gene-set file is empty")
+        raise RadplugInputError(f"{path}: gene-set file is empty; check the path and the file")
     if b"\x00" in data[:4096]:
         raise RadplugInputError(f"{path}: looks like a binary file, not a gene-set file (GMT, CSV/TSV or a gene list)")
     return data.decode("utf-8", errors="replace")
@@ -85,7 +85,8 @@ def parse_gmt(text: str, origin: str = "<gmt>") -> pd.DataFrame:
             continue
         parsed.append((lineno, line.split("\t")))
     if not parsed:
-        raise RadplugInputError(f"{origin}: no gene sets found (the file has no data lines)")
+        raise RadplugInputError(f"{origin}: no gene sets found (the file has no data lines); check "
+                                 "the file")
     with_desc = _description_column([p for _, p in parsed])
     first_gene = 2 if with_desc else 1
     if not with_desc:
@@ -98,7 +99,7 @@ def parse_gmt(text: str, origin: str = "<gmt>") -> pd.DataFrame:
         if len(parts) < first_gene + 1:
             raise RadplugInputError(
                 f"{origin}, line {lineno}: a GMT line needs name<TAB>description<TAB>genes...; "
-                f"found {len(parts)} tab-separated field(s)"
+                f"found {len(parts)} tab-separated field(s); separate the fields with tabs"
             )
         name = parts[0].strip()
         if not name:
@@ -148,7 +149,7 @@ def read_gene_sets(path: str) -> pd.DataFrame:
         if not set_col or not gene_col:
             raise RadplugInputError(
                 f"{path}: a gene-set table needs columns 'set' (or gene_set) and 'gene'; "
-                f"found {list(df.columns)}"
+                f"found {list(df.columns)}: rename its header"
             )
         out = df[[set_col, gene_col]].dropna()
         out.columns = ["gene_set", "gene"]

@@ -3,7 +3,7 @@ process EXTRACT {
     label 'process_single'
 
     input:
-    tuple val(cohort), val(batch), val(ids), val(labels), path(images, stageAs: 'img/?/*'), path(masks, stageAs: 'msk/?/*')
+    tuple val(cohort), val(batch), val(ids), val(labels), val(sources), path(images, stageAs: 'img/?/*'), path(masks, stageAs: 'msk/?/*')
     path(settings_file)
     val(opts)
 
@@ -15,11 +15,14 @@ process EXTRACT {
     def imgs = images instanceof List ? images : [images]
     def msks = masks instanceof List ? masks : [masks]
     def quote = { v -> '"' + v.toString().replace('"', '""') + '"' }
-    def rows = (0..<ids.size()).collect { i -> [ids[i], imgs[i], msks[i], labels[i]].collect(quote).join(',') }
+    // the staged copies, and the user's paths (image_source, mask_source) for messages and provenance
+    def rows = (0..<ids.size()).collect { i ->
+        [ids[i], imgs[i], msks[i], labels[i], sources[i][0], sources[i][1]].collect(quote).join(',')
+    }
     def settings = settings_file ?: opts.settings
     """
     cat > manifest.csv <<'RADPLUG_EOF'
-sample_id,image,mask,label
+sample_id,image,mask,label,image_source,mask_source
 ${rows.join('\n')}
 RADPLUG_EOF
     radplug-extract --manifest manifest.csv --extractor ${opts.extractor} --settings '${settings}' \\

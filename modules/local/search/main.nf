@@ -12,6 +12,7 @@ process SEARCH {
     output:
     path("cv_${job.job_id}.parquet")    , emit: cv, optional: true       // the search (outer -1)
     path("nested_${job.job_id}.parquet"), emit: nested, optional: true   // one outer fold of nested CV
+    tuple val(job.unit), val(job.family), val(job.n_chunks), path("cv_${job.job_id}.parquet"), emit: unit_cv, optional: true
     path("versions.yml")                , emit: versions
 
     script:
@@ -19,11 +20,14 @@ process SEARCH {
     def outer = (job.outer ?: '-1') as int
     def out = outer >= 0 ? "nested_${job.job_id}.parquet" : "cv_${job.job_id}.parquet"
     def nested = outer >= 0 ? "--outer-fold ${outer} --n-outer ${opts.nested_cv}" : ''
+    // a group network searched in several chunks gets its per-feature CV once, in FEATURE_CV, after all chunks
+    // (the search only; an outer fold of nested CV keeps it in SEARCH, per chunk: radplug.nested)
+    def feature_cv = job.n_chunks.toString().toInteger() > 1 && outer < 0 ? '--no-feature-cv' : ''
     """
     radplug-search --expression ${expression} --targets ${targets} --tasks ${tasks} --unit ${q(job.unit)} \\
         --family ${q(job.family)} --grid ${q(job.preset)} --chunk ${job.chunk} --n-chunks ${job.n_chunks} \\
         --folds ${opts.folds} --seed ${opts.seed} --device ${q(opts.device)} ${opts.stack_folds ? '--stack-folds' : '--no-stack-folds'} \\
-        --class-weight ${q(opts.class_weight)} ${nested} --out ${q(out)}
+        --class-weight ${q(opts.class_weight)} ${feature_cv} ${nested} --out ${q(out)}
     radplug-versions --process '${task.process}' > versions.yml
     """
 

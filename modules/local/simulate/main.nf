@@ -19,7 +19,7 @@ process SIMULATE {
     """
     radplug-simulate --outdir simulated --seed ${opts.seed} --n-train ${opts.n_train} --n-test ${opts.n_test} \\
         --n-genes ${opts.n_genes} --n-sets ${opts.n_sets} --features-per-group ${opts.features_per_group} \\
-        --signal ${opts.signal} ${gmt_arg}
+        --group-sizes ${q(opts.group_sizes)} --signal ${opts.signal} ${gmt_arg}
     radplug-versions --process '${task.process}' > versions.yml
     """
 

@@ -7,6 +7,7 @@ process VALIDATE {
     path(features)
     path(histology_mapping)
     path(label_mapping)
+    path(radiomics_selection)
     val(opts)
 
     output:
@@ -16,6 +17,7 @@ process VALIDATE {
     path("data/validation.parquet"), emit: report
     path("data/histology_mapping.csv"), emit: histology_mapping
     path("data/label_mapping.csv"), emit: label_mapping
+    path("data/radiomics_selection.csv"), emit: radiomics_selection
     path("versions.yml")      , emit: versions
 
     script:
@@ -24,6 +26,7 @@ process VALIDATE {
         --max-missing ${opts.max_missing}
     cp ${histology_mapping} data/histology_mapping.csv
     cp ${label_mapping} data/label_mapping.csv
+    cp ${radiomics_selection} data/radiomics_selection.csv
     radplug-versions --process '${task.process}' > versions.yml
     """
 
@@ -31,7 +34,7 @@ process VALIDATE {
     """
     mkdir -p data
     touch data/expression.parquet data/labels.parquet data/features.parquet data/validation.parquet \
-        data/histology_mapping.csv data/label_mapping.csv
+        data/histology_mapping.csv data/label_mapping.csv data/radiomics_selection.csv
     radplug-versions --process '${task.process}' > versions.yml
     """
 }
