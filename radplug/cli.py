@@ -212,11 +212,14 @@ def cmd_mask(a: argparse.Namespace) -> None:
     from radplug.interpret import permutation_importance
     from radplug.masking import mask_model, saturation
     from radplug.plugins import get_source
+    from radplug.progress import Progress
 
     model = load_model(a.model)
     expression, targets = read_expression(a.expression), read_parquet(a.targets)
     out = Path(a.outdir)
-    for name, path in _parse_sources(a.genesets):
+    sources = _parse_sources(a.genesets)
+    progress = Progress(f"MASK {model.target}: gene-set sources", len(sources), log, every=0)
+    for name, path in sources:
         src = get_source(name)
         long = src.load(path)
         prep = prepare_gene_sets(long, model.genes, a.min_set_size, a.max_set_size)
@@ -246,6 +249,7 @@ def cmd_mask(a: argparse.Namespace) -> None:
             perm = permutation_importance(model, expression, targets, prep.members, name, a.seed,
                                           device=a.device)
             write_parquet(perm, out / f"{stem}.permutation.parquet", "mask", source=name)
+        progress.step(f"{name} ({len(prep.members)} sets)")
 
 
 def cmd_significance(a: argparse.Namespace) -> None:
@@ -307,7 +311,7 @@ def cmd_extract_join(a: argparse.Namespace) -> None:
 def cmd_report(a: argparse.Namespace) -> None:
     from radplug.report import build_report
 
-    path = build_report(a.results, a.outdir)
+    path = build_report(a.results, a.outdir, top_n=a.top_n)
     print(path)
 
 
@@ -560,6 +564,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("report", help="(re)build the HTML report from a finished results folder")
     s.add_argument("results", help="the pipeline's --outdir")
     s.add_argument("--outdir", default=None, help="where to write report/ (default: RESULTS/report)")
+    s.add_argument("--top-n", dest="top_n", type=int, default=None,
+                   help="targets (best test AUC first) drawn in figures: ROC, PR, masking null (default: 30)")
     s.set_defaults(func=cmd_report)
 
     s = sub.add_parser("plugins", help="list model families, gene-set sources, interpreters and feature extractors")

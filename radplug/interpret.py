@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
@@ -9,6 +11,9 @@ from radplug.binarize import encode_target
 from radplug.final import FinalModel, class_note
 from radplug.hookspecs import Interpreter, hookimpl
 from radplug.masking import MaskingEngine, class_columns, mask_model, score_sets
+from radplug.progress import Progress
+
+log = logging.getLogger(__name__)
 
 
 def permutation_importance(model: FinalModel, expression: pd.DataFrame, targets: pd.DataFrame,
@@ -37,8 +42,11 @@ def permutation_importance(model: FinalModel, expression: pd.DataFrame, targets:
     base = {r["class"]: r["auc"][0] for r in score_sets(full, y, model)}
     aucs: dict[str, list[np.ndarray]] = {}
     aps: dict[str, list[np.ndarray]] = {}
+    progress = Progress(f"permutation importance {model.target} x {source} ({len(sets)} sets): repeats",
+                        n_repeats, log, every=0)
     for rep in range(n_repeats):
         proba = engine.permuted_probabilities(X, sets, seed=seed + rep)
+        progress.step()
         for r in score_sets(proba, y, model):
             aucs.setdefault(r["class"], []).append(r["auc"])
             aps.setdefault(r["class"], []).append(r["ap"])
