@@ -27,9 +27,9 @@ class Progress:
         self.start = time.monotonic()
         self._last = -float("inf")
 
-    def line(self, label: str = "") -> str:
+    def line(self, label: str = "", now: float | None = None) -> str:
         """The progress text after the units counted so far."""
-        elapsed = time.monotonic() - self.start
+        elapsed = (time.monotonic() if now is None else now) - self.start
         text = f"{self.what}: {self.done}/{self.total}" + (f" {label}" if label else "")
         if self.done >= self.total:
             return f"{text} (done in {format_seconds(elapsed)})"
@@ -43,4 +43,4 @@ class Progress:
         now = time.monotonic()
         if self._last == -float("inf") or self.done >= self.total or now - self._last >= self.every:
             self._last = now
-            self.log.info("%s", self.line(label))
+            self.log.info("%s", self.line(label, now))

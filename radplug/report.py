@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 import logging
 import re
@@ -40,8 +39,13 @@ PAPER = {"histology": {"ADC": 0.86, "SCC": 0.91, "other": 0.71, "micro": 0.77},
 
 
 def _read(results: Path, rel: str) -> pd.DataFrame | None:
+    """A results table, text columns as Python objects (fast row selection for thousands of targets)."""
     p = results / rel
-    return read_parquet(p) if p.exists() else None
+    if not p.exists():
+        return None
+    df = read_parquet(p)
+    text = [c for c in df.columns if pd.api.types.is_string_dtype(df[c]) and df[c].dtype != object]
+    return df.astype({c: object for c in text}) if text else df
 
 
 def _style() -> None:
@@ -59,28 +63,27 @@ def _style() -> None:
 
 class Figures:
     """Saves each matplotlib figure as SVG (vector, text kept as text) and 300-dpi PNG under ``outdir`` and
-    embeds a screen-resolution PNG in the page."""
+    embeds the SVG in the page."""
 
-    def __init__(self, outdir: Path, dpi: int = 300, screen_dpi: int = 96):
-        self.outdir, self.dpi, self.screen_dpi = outdir, dpi, screen_dpi
+    def __init__(self, outdir: Path, dpi: int = 300):
+        self.outdir, self.dpi = outdir, dpi
         outdir.mkdir(parents=True, exist_ok=True)
         self.written: list[str] = []
 
     def save(self, fig, name: str, caption: str = "", lazy: bool = False) -> str:
         import matplotlib.pyplot as plt
 
-        fig.savefig(self.outdir / f"{name}.svg", bbox_inches="tight")
+        svg = self.outdir / f"{name}.svg"
+        fig.savefig(svg, bbox_inches="tight")
         fig.savefig(self.outdir / f"{name}.png", dpi=self.dpi, bbox_inches="tight")
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=self.screen_dpi, bbox_inches="tight")
         plt.close(fig)
         self.written.append(name)
-        data = base64.b64encode(buf.getvalue()).decode()
+        data = base64.b64encode(svg.read_bytes()).decode()
         label = html.escape(name)
         files = f"figures/{label}.svg, .png (300 dpi)"
         cap = f"{html.escape(caption)} " if caption else ""
         return (f'<figure><img class="fig" alt="{label}" data-figure="{label}"{" loading=lazy" if lazy else ""} '
-                f'src="data:image/png;base64,{data}"><figcaption>{cap}<span class=files>{files}</span>'
+                f'src="data:image/svg+xml;base64,{data}"><figcaption>{cap}<span class=files>{files}</span>'
                 "</figcaption></figure>")
 
 
@@ -98,7 +101,7 @@ def _format_number(v: float) -> str:
 
 
 def _cell(v: object) -> str:
-    if v is None or (isinstance(v, float) and v != v) or v is pd.NA or v is pd.NaT:
+    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v):
         return ""
     return html.escape(str(v))
 
@@ -108,15 +111,19 @@ def _table_html(df: pd.DataFrame, table_id: str, max_rows: int | None = None, in
     """An HTML table (sortable by a click on a header); ``interactive`` adds a filter box; ``raw`` columns hold
     HTML already escaped (links)."""
     shown = df if max_rows is None else df.head(max_rows)
-    fmt = shown.copy()
-    for c in fmt.columns:
+    columns = []
+    for c in shown.columns:
+        col = shown[c]
         if c in raw:
-            continue
-        if pd.api.types.is_float_dtype(fmt[c]):
-            fmt[c] = fmt[c].map(_format_number)
+            columns.append(["" if v is None or v != v else str(v) for v in col])
+        elif pd.api.types.is_float_dtype(col):
+            columns.append([_format_number(v) for v in col])
         else:
-            fmt[c] = fmt[c].map(_cell)
-    body = fmt.to_html(index=False, escape=False, border=0, classes="tbl", table_id=table_id, na_rep="")
+            columns.append([_cell(v) for v in col])
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+    rows = "\n".join("<tr>" + "".join(f"<td>{v}</td>" for v in r) + "</tr>" for r in zip(*columns, strict=True))
+    body = (f'<table border="0" class="tbl" id="{html.escape(table_id)}"><thead><tr>{head}</tr></thead>'
+            f"<tbody>\n{rows}\n</tbody></table>")
     if interactive:
         body = (f'<input class="filter" placeholder="filter rows..." data-table="{table_id}"> '
                 f'<span class="count" id="{table_id}-count"></span>' + body)
@@ -239,9 +246,10 @@ def _fig_null(mask: pd.DataFrame, null: pd.DataFrame, source: str, figs: Figures
         m, n = m[m["target"] == target], n[n["target"] == target]
         keys = sorted({(target, c) for c in m["class"]}, key=lambda k: (k[1] != "micro", str(k[1])))
     else:
-        keys = [(t, c) for (t, c), g in m.groupby(["target", "class"], sort=True)
-                if g["class"].iloc[0] == "micro" or not (m["target"] == t).sum() > len(g)]
-        keys = sorted(keys, key=lambda k: m[(m.target == k[0]) & (m["class"] == k[1])]["q_value"].min())
+        qmin = m.groupby(["target", "class"], sort=True)["q_value"].min()
+        n_classes = m.groupby("target")["class"].nunique()
+        keys = [(t, c) for t, c in qmin.index if c == "micro" or n_classes[t] == 1]
+        keys = sorted(keys, key=lambda k: np.nan_to_num(qmin[k], nan=2.0))
     keys = keys[:max_panels]
     if not keys or n.empty:
         return ""
@@ -392,8 +400,10 @@ def _significant_sets(mask: pd.DataFrame | None) -> pd.DataFrame:
 def _overview(overall: pd.DataFrame, sig: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """One row per target with a test AUC, best first: model, CV and test AUC with CI, q, significant sets."""
     rows = []
+    empty = sig.head(0)
+    sig_of = dict(tuple(sig.groupby("target", sort=False))) if len(sig) else {}
     for r in overall.sort_values("auc", ascending=False, na_position="last").itertuples():
-        s = sig[sig["target"] == r.target]
+        s = sig_of.get(r.target, empty)
         top = "; ".join(f"{gs} [{c}] q={_format_number(q)}"
                         for gs, c, q in zip(s["gene_set"].head(3), s["class"].head(3), s["q_value"].head(3),
                                             strict=True))
@@ -506,11 +516,13 @@ def _paper_comparison(metrics: pd.DataFrame | None, tasks: pd.DataFrame | None, 
     return pd.DataFrame(rows)
 
 
-def _target_view(t: str, ov_row: pd.Series | None, metrics: pd.DataFrame | None, folds: pd.DataFrame | None,
-                 selection: pd.DataFrame | None, mask: pd.DataFrame | None, null: pd.DataFrame | None,
-                 perm: pd.DataFrame | None, curves: tuple[str, str] | None, figs: Figures, draw: bool,
+def _target_view(t: str, ov_row: pd.Series | None, metrics: pd.DataFrame | None, cv_agg: pd.DataFrame | None,
+                 mask_top: pd.DataFrame | None, mask: pd.DataFrame | None, null: pd.DataFrame | None,
+                 perm_top: pd.DataFrame | None, curves: tuple[str, str] | None, figs: Figures, draw: bool,
                  top: int) -> str:
-    """The body of one target's collapsed view (inside a <template>: built in the page when opened)."""
+    """The body of one target's collapsed view (inside a <template>: built in the page when opened). The tables
+    come per target: metrics, CV AUC by family, masking top sets, permutation top sets; ``mask`` and ``null`` are
+    the target's rows for its null figure (drawn when ``draw``)."""
     tid = safe_id(t)
     parts = []
     if curves is not None:
@@ -529,34 +541,24 @@ def _target_view(t: str, ov_row: pd.Series | None, metrics: pd.DataFrame | None,
                             "accuracy", "auc_p", "auc_q", "note") if c in m]
         if len(m):
             parts.append("<h4>Test cohort</h4>" + _table_html(m[cols], f"tbl-t-{tid}-test"))
-    if folds is not None:
-        f = folds[folds["target"] == t]
-        if len(f):
-            agg = (f.groupby(["family", "config_id"])["auc"]
-                   .agg(folds="size", mean="mean", sd="std", min="min", median="median", max="max").reset_index())
-            if selection is not None:
-                chosen = selection[(selection["target"] == t) & selection["selected"]]["family"]
-                agg["selected"] = np.where(agg["family"].isin(chosen), "yes", "")
-            parts.append("<h4>Cross-validation AUC by family (best configuration of each)</h4>"
-                         + _table_html(agg.sort_values("mean", ascending=False), f"tbl-t-{tid}-cv"))
-    if mask is not None and len(mask):
-        mt = mask[(mask["target"] == t) & (mask["cohort"] == "test")]
-        for source in sorted(mt["source"].unique()):
-            g = mt[mt["source"] == source].sort_values(["class", "rank"]).groupby("class").head(TOP_N)
+    if cv_agg is not None and len(cv_agg):
+        cols = [c for c in ("family", "config_id", "folds", "mean", "sd", "min", "median", "max", "selected")
+                if c in cv_agg]
+        parts.append("<h4>Cross-validation AUC by family (best configuration of each)</h4>"
+                     + _table_html(cv_agg[cols], f"tbl-t-{tid}-cv"))
+    if mask_top is not None and len(mask_top):
+        for source, g in mask_top.groupby("source", sort=True):
             cols = [c for c in ("class", "rank", "gene_set", "auc", "auc_full", "coverage", "p_value", "q_value",
                                 "call", "note") if c in g]
             parts.append(f"<h4>Masking ranking, {html.escape(source)} (top {TOP_N} per class)</h4>"
                          + _table_html(g[cols], f"tbl-t-{tid}-mask-{safe_id(source)}"))
-            if draw and null is not None and len(null):
+            if draw and mask is not None and null is not None and len(null):
                 parts.append(_fig_null(mask, null, source, figs, target=t))
-    if perm is not None and len(perm):
-        p = perm[perm["target"] == t]
-        if len(p):
-            p = p.sort_values(["source", "class", "rank"]).groupby(["source", "class"]).head(5)
-            cols = [c for c in ("source", "class", "rank", "gene_set", "auc_drop", "auc_drop_sd", "auc", "auc_full",
-                                "note") if c in p]
-            parts.append("<h4>Permutation importance (top 5 per class)</h4>"
-                         + _table_html(p[cols], f"tbl-t-{tid}-perm"))
+    if perm_top is not None and len(perm_top):
+        cols = [c for c in ("source", "class", "rank", "gene_set", "auc_drop", "auc_drop_sd", "auc", "auc_full",
+                            "note") if c in perm_top]
+        parts.append("<h4>Permutation importance (top 5 per class)</h4>"
+                     + _table_html(perm_top[cols], f"tbl-t-{tid}-perm"))
     return "\n".join(parts)
 
 
@@ -648,13 +650,39 @@ def build_report(results: str | Path, outdir: str | Path | None = None, top_n: i
     # --- per-target views
     classes_of = ({r.target: json.loads(r.classes) for r in tasks.itertuples()}
                   if tasks is not None and "classes" in tasks else {})
+    def by_target(df: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+        return {} if df is None or "target" not in df else dict(tuple(df.groupby("target", sort=False)))
+
+    cv_agg = mask_top = perm_top = None
+    if folds is not None and len(folds):
+        cv_agg = (folds.groupby(["target", "family", "config_id"])["auc"]
+                  .agg(folds="size", mean="mean", sd="std", min="min", median="median", max="max").reset_index())
+        if selection is not None:
+            chosen = set(zip(*[selection.loc[selection["selected"], c] for c in ("target", "family")], strict=True))
+            cv_agg["selected"] = ["yes" if k in chosen else "" for k in zip(cv_agg["target"], cv_agg["family"],
+                                                                           strict=True)]
+        cv_agg = cv_agg.sort_values(["target", "mean"], ascending=[True, False])
+    if mask is not None and len(mask):
+        mask_top = (mask[mask["cohort"] == "test"].sort_values(["target", "source", "class", "rank"])
+                    .groupby(["target", "source", "class"]).head(TOP_N))
+    if perm is not None and len(perm):
+        perm_top = (perm.sort_values(["target", "source", "class", "rank"])
+                    .groupby(["target", "source", "class"]).head(5))
+    split = {name: by_target(df) for name, df in (("metrics", metrics), ("cv", cv_agg), ("mask_top", mask_top),
+                                                  ("mask", mask), ("null", null), ("perm", perm_top),
+                                                  ("pred", predictions))}
+
+    def part(name: str, t: str) -> pd.DataFrame | None:
+        return split[name].get(t)
+
     views = []
-    for t in ranked + [x for x in classes_of if x not in set(ranked)]:
-        row = ov[ov["target"] == t]
-        ov_row = row.iloc[0] if len(row) else None
+    ranked_set = set(ranked)
+    ov_rows = {r["target"]: r for _, r in ov.iterrows()}
+    for t in ranked + [x for x in classes_of if x not in ranked_set]:
+        ov_row = ov_rows.get(t)
         curves = None
-        if t in drawn and predictions is not None:
-            pred = predictions[predictions["target"] == t]
+        if t in drawn and part("pred", t) is not None:
+            pred = part("pred", t)
             if len(pred):
                 classes = classes_of.get(t, sorted(pred["class"].unique()))
                 prior = None
@@ -662,9 +690,11 @@ def build_report(results: str | Path, outdir: str | Path | None = None, top_n: i
                     train = targets.loc[targets["cohort"] == "train", t].dropna().astype(str)
                     if len(train):
                         prior = train.value_counts(normalize=True).reindex(classes).fillna(0).to_numpy()
-                pos = overall.loc[overall["target"] == t, "class"]
+                m = part("metrics", t)
+                pos = m.loc[m["averaging"] != "one-vs-rest", "class"] if m is not None else pd.Series(dtype=object)
                 curves = _fig_roc_pr(t, pred, classes, prior, str(pos.iloc[0]) if len(pos) else None, figs)
-        body = _target_view(t, ov_row, metrics, folds, selection, mask, null, perm, curves, figs, t in drawn, top_n)
+        body = _target_view(t, ov_row, part("metrics", t), part("cv", t), part("mask_top", t), part("mask", t),
+                            part("null", t), part("perm", t), curves, figs, t in drawn, top_n)
         if ov_row is not None:
             ci = f" [{ov_row['ci95']}]" if ov_row["ci95"] else ""
             summ = (f"<b>{html.escape(str(t))}</b> <span class=auc>test AUC {_format_number(ov_row['test_auc'])}"
@@ -779,12 +809,15 @@ def build_report(results: str | Path, outdir: str | Path | None = None, top_n: i
         parts.append("<h3>Cohorts</h3>" + _table_html(counts, "tbl-cohorts"))
     if targets is not None and tasks is not None:
         cls_rows = []
-        for t in tasks.itertuples():
-            for cohort, g in targets.groupby("cohort"):
-                vc = g[t.target].value_counts()
-                missing = int(g[t.target].isna().sum())
+        by_cohort = [(cohort, g) for cohort, g in targets.groupby("cohort")]   # split once: 1,000s of columns
+        for t in tasks["target"]:
+            if t not in targets:
+                continue
+            for cohort, g in by_cohort:
+                vc = g[t].value_counts()
+                missing = int(g[t].isna().sum())
                 text = ", ".join(f"{k}: {v}" for k, v in vc.items()) + (f" (unlabelled: {missing})" if missing else "")
-                cls_rows.append({"target": t.target, "cohort": cohort, "classes": text})
+                cls_rows.append({"target": t, "cohort": cohort, "classes": text})
         if cls_rows:
             cls = (pd.DataFrame(cls_rows).pivot(index="target", columns="cohort", values="classes")
                    .reindex(list(tasks["target"])).reset_index())

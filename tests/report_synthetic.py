@@ -8,63 +8,101 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm, rankdata
 
-from radplug.chance import target_chance
 from radplug.io import safe_id, write_parquet
 from radplug.masking import significance
-from radplug.metrics import bootstrap_auc_ci, task_scores
+from radplug.metrics import benjamini_hochberg, bootstrap_auc_ci, task_scores
 from radplug.radiomics import GROUPS
 
 
+def _binary_metrics(Y: np.ndarray, S: np.ndarray, threshold: float) -> dict[str, np.ndarray]:
+    """Per row (target) of 0/1 labels ``Y`` and scores ``S``: AUC (rank sum), Hanley-McNeil 95% interval, AP,
+    accuracy at 0.5, and normal-approximation p-values of the AUC and of reaching ``threshold`` under the null."""
+    n_pos = Y.sum(axis=1)
+    n_neg = Y.shape[1] - n_pos
+    ranks = rankdata(S, axis=1)
+    auc = ((ranks * Y).sum(axis=1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    se = np.sqrt((auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)) / (n_pos * n_neg))
+    se0 = np.sqrt((n_pos + n_neg + 1) / (12 * n_pos * n_neg))
+    order = np.argsort(-S, axis=1)
+    ys = np.take_along_axis(Y, order, axis=1)
+    precision = np.cumsum(ys, axis=1) / np.arange(1, Y.shape[1] + 1)
+    return {"auc": auc, "auc_ci_low": np.clip(auc - 1.96 * se, 0, 1), "auc_ci_high": np.clip(auc + 1.96 * se, 0, 1),
+            "ap": (precision * ys).sum(axis=1) / n_pos, "accuracy": ((S >= 0.5) == Y).mean(axis=1),
+            "auc_p": norm.sf((auc - 0.5) / se0), "p_pass_by_chance": norm.sf((threshold - 0.5) / se0),
+            "n_pos": n_pos}
+
+
 def synthetic_results(root: Path, n_targets: int = 1500, n_train: int = 120, n_test: int = 60, n_sets: int = 40,
-                      seed: int = 0) -> Path:
-    """``root`` as a finished run's results folder: ``n_targets`` binary radiomic-like targets plus histology
-    (ADC/SCC/other), predictions whose signal varies by target, CV results, test metrics with chance and
-    masking with q-values for the targets at test AUC >= 0.70."""
+                      seed: int = 0, threshold: float = 0.7) -> Path:
+    """``root`` as a finished run's results folder: ``n_targets`` - 1 binary radiomic-like targets plus histology
+    (ADC/SCC/other), test predictions whose signal varies by target (every 20th strong), CV results, test
+    metrics with chance, and masking with q-values (radplug's ``significance``) for the targets at test AUC >=
+    ``threshold``. Metrics of the many binary targets are computed at once (rank-sum AUC, Hanley-McNeil
+    interval), histology's with radplug's own metric functions."""
     rng = np.random.default_rng(seed)
     names = ["histology"] + [f"{GROUPS[i % len(GROUPS)]}_feature{i:04d}" for i in range(n_targets - 1)]
     ids = [f"TRAIN{i:04d}" for i in range(n_train)] + [f"TEST{i:04d}" for i in range(n_test)]
+    test_ids = np.array(ids[n_train:])
     cohort = ["train"] * n_train + ["test"] * n_test
-    cols, tasks, preds, metrics = {}, [], [], []
-    for k, t in enumerate(names):
-        classes = ["ADC", "SCC", "other"] if t == "histology" else ["low", "high"]
-        y = rng.integers(0, len(classes), n_train + n_test)
-        cols[t] = [classes[i] for i in y]
-        tasks.append({"target": t, "kind": "multiclass" if len(classes) > 2 else "binary",
-                      "group": "histology" if k == 0 else GROUPS[(k - 1) % len(GROUPS)],
-                      "source": "clinical" if k == 0 else "radiomic", "classes": json.dumps(classes),
-                      "n_train": json.dumps({c: int((y[:n_train] == i).sum()) for i, c in enumerate(classes)}),
-                      "id": safe_id(t)})
-        yt = y[n_train:]
-        signal = 2.5 if k % 20 == 0 else rng.uniform(0, 1.0)
-        logits = rng.normal(size=(n_test, len(classes))) + signal * np.eye(len(classes))[yt]
-        proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-        for i, c in enumerate(classes):
-            preds.append(pd.DataFrame({"sample_id": ids[n_train:], "target": t, "class": c,
-                                       "probability": proba[:, i], "label": (yt == i).astype(int)}))
-        base = {"target": t, "family": "mlp" if k % 3 else "enet", "config_id": f"mlp.fast.{k % 4:03d}",
-                "cv_auc": float(rng.uniform(0.5, 0.9)), "n": n_test}
-        s = task_scores(yt, proba)
-        if len(classes) == 2:
-            lo, hi = bootstrap_auc_ci(yt, proba[:, 1], 100, seed)
-            metrics.append({**base, "class": "high", "averaging": "binary", **s, "auc_prior": 0.5,
-                            "auc_ci_low": lo, "auc_ci_high": hi, "n_pos": int(yt.sum()), "note": ""})
-        else:
-            onehot = np.eye(len(classes))[yt]
-            lo, hi = bootstrap_auc_ci(onehot, proba, 100, seed)
-            metrics.append({**base, "class": "micro", "averaging": "micro", **s, "auc_prior": 0.5,
-                            "auc_ci_low": lo, "auc_ci_high": hi, "n_pos": n_test, "note": ""})
-            for i, c in enumerate(classes):
-                ts = task_scores((yt == i).astype(int), np.column_stack([1 - proba[:, i], proba[:, i]]))
-                lo, hi = bootstrap_auc_ci((yt == i).astype(int), proba[:, i], 100, seed)
-                metrics.append({**base, "class": c, "averaging": "one-vs-rest", **ts, "auc_prior": 0.5,
-                                "auc_ci_low": lo, "auc_ci_high": hi, "n_pos": int((yt == i).sum()), "note": ""})
+    # histology: 3 classes, scored with radplug's functions
+    hist_classes = ["ADC", "SCC", "other"]
+    yh = rng.integers(0, 3, n_train + n_test)
+    yt = yh[n_train:]
+    logits = rng.normal(size=(n_test, 3)) + 2.5 * np.eye(3)[yt]
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    base = {"target": "histology", "family": "mlp", "config_id": "mlp.fast.000", "cv_auc": 0.8, "n": n_test}
+    lo, hi = bootstrap_auc_ci(np.eye(3)[yt], proba, 200, seed)
+    metrics = [{**base, "class": "micro", "averaging": "micro", **task_scores(yt, proba), "auc_prior": 0.5,
+                "auc_ci_low": lo, "auc_ci_high": hi, "n_pos": n_test, "note": ""}]
+    for i, c in enumerate(hist_classes):
+        y = (yt == i).astype(int)
+        lo, hi = bootstrap_auc_ci(y, proba[:, i], 200, seed)
+        metrics.append({**base, "class": c, "averaging": "one-vs-rest",
+                        **task_scores(y, np.column_stack([1 - proba[:, i], proba[:, i]])), "auc_prior": 0.5,
+                        "auc_ci_low": lo, "auc_ci_high": hi, "n_pos": int(y.sum()), "note": ""})
+    preds = [pd.DataFrame({"sample_id": np.repeat(test_ids, 3), "target": "histology",
+                           "class": np.tile(hist_classes, n_test), "probability": proba.ravel(),
+                           "label": np.eye(3, dtype=int)[yt].ravel()})]
+    # binary targets, all at once
+    binary = names[1:]
+    Yall = rng.integers(0, 2, (len(binary), n_train + n_test))
+    Y = Yall[:, n_train:]
+    signal = np.where(np.arange(len(binary)) % 20 == 0, 2.5, rng.uniform(0, 0.3, len(binary)))[:, None]
+    S = 1 / (1 + np.exp(-(rng.normal(size=Y.shape) + signal * (2 * Y - 1))))
+    bm = _binary_metrics(Y, S, threshold)
+    families = np.where(np.arange(len(binary)) % 3 == 0, "enet", "mlp")
+    metrics_bin = pd.DataFrame({"target": binary, "family": families, "config_id": [f"{f}.fast.000" for f in families],
+                                "cv_auc": rng.uniform(0.5, 0.9, len(binary)), "class": "high", "averaging": "binary",
+                                "n": n_test, **{k: v for k, v in bm.items() if k not in ("auc_p", "p_pass_by_chance")},
+                                "auc_prior": 0.5, "note": ""})
+    metrics_bin["auc_p"], metrics_bin["p_pass_by_chance"] = bm["auc_p"], bm["p_pass_by_chance"]
+    preds.append(pd.DataFrame({"sample_id": np.tile(np.repeat(test_ids, 2), len(binary)),
+                               "target": np.repeat(binary, 2 * n_test), "class": np.tile(["low", "high"],
+                                                                                        n_test * len(binary)),
+                               "probability": np.stack([1 - S, S], axis=2).ravel(),
+                               "label": np.stack([1 - Y, Y], axis=2).ravel()}))
+    met = pd.concat([pd.DataFrame(metrics), metrics_bin], ignore_index=True)
+    overall = met["averaging"] != "one-vs-rest"
+    met.loc[overall & (met["target"] == "histology"), ["auc_p", "p_pass_by_chance"]] = [1e-4, 1e-4]
+    met.loc[overall, "auc_q"] = benjamini_hochberg(met.loc[overall, "auc_p"].to_numpy(dtype=float))
+    ov = met[overall]
+    chance = {"threshold": threshold, "targets": len(ov), "passing": int((ov["auc"] >= threshold).sum()),
+              "expected_by_chance": float(ov["p_pass_by_chance"].sum()),
+              "significant_q05": int((ov["auc_q"] < 0.05).sum()), "permutations": 0}
     pred = pd.concat(preds, ignore_index=True)
-    met = pd.DataFrame(metrics)
-    met, chance = target_chance(met, pred, 0.7, n_permutations=99, seed=seed)
+    tasks = [{"target": "histology", "kind": "multiclass", "group": "histology", "source": "clinical",
+              "classes": json.dumps(hist_classes), "id": "histology"}]
+    tasks += [{"target": t, "kind": "binary", "group": GROUPS[i % len(GROUPS)], "source": "radiomic",
+               "classes": json.dumps(["low", "high"]), "id": safe_id(t)} for i, t in enumerate(binary)]
+    cols = {"histology": [hist_classes[i] for i in yh],
+            **{t: np.where(Yall[i] == 1, "high", "low") for i, t in enumerate(binary)}}
     data, ev = root / "data", root / "evaluation"
     write_parquet(pd.DataFrame(tasks), data / "tasks.parquet", "binarize")
-    write_parquet(pd.DataFrame({"sample_id": ids, "cohort": cohort, **cols}), data / "targets.parquet", "binarize")
+    write_parquet(pd.concat([pd.DataFrame({"sample_id": ids, "cohort": cohort}), pd.DataFrame(cols)], axis=1),
+                  data / "targets.parquet", "binarize")
     write_parquet(met, ev / "test_metrics.parquet", "evaluate")
     write_parquet(pred, ev / "predictions.parquet", "evaluate")
     write_parquet(pd.DataFrame([chance]), ev / "target_chance.parquet", "evaluate")
@@ -82,7 +120,7 @@ def synthetic_results(root: Path, n_targets: int = 1500, n_train: int = 120, n_t
     write_parquet(sel.reset_index(drop=True), root / "cv" / "selection.parquet", "select")
 
     overall = met[met["averaging"] != "one-vs-rest"]
-    masked = overall.loc[overall["auc"] >= 0.7, "target"]
+    masked = overall.loc[overall["auc"] >= threshold, "target"]
     real, null = [], []
     for t in masked:
         auc_full = float(overall.loc[overall["target"] == t, "auc"].iloc[0])
