@@ -516,13 +516,46 @@ def _paper_comparison(metrics: pd.DataFrame | None, tasks: pd.DataFrame | None, 
     return pd.DataFrame(rows)
 
 
-def _target_view(t: str, ov_row: pd.Series | None, metrics: pd.DataFrame | None, cv_agg: pd.DataFrame | None,
-                 mask_top: pd.DataFrame | None, mask: pd.DataFrame | None, null: pd.DataFrame | None,
-                 perm_top: pd.DataFrame | None, curves: tuple[str, str] | None, figs: Figures, draw: bool,
-                 top: int) -> str:
-    """The body of one target's collapsed view (inside a <template>: built in the page when opened). The tables
-    come per target: metrics, CV AUC by family, masking top sets, permutation top sets; ``mask`` and ``null`` are
-    the target's rows for its null figure (drawn when ``draw``)."""
+def _rows_by(df: pd.DataFrame | None, cols: tuple[str, ...], keys: list[str]) -> dict[tuple, tuple[str, list[str]]]:
+    """The rows of ``df`` rendered as HTML once, grouped by ``keys``: {key values: (header row, rows)}. Renders
+    per-target tables for thousands of targets in one pass."""
+    if df is None or df.empty:
+        return {}
+    cols = tuple(c for c in cols if c in df)
+    rendered = []
+    for c in cols:
+        col = df[c]
+        rendered.append([_format_number(v) for v in col] if pd.api.types.is_float_dtype(col)
+                        else [_cell(v) for v in col])
+    rows = ["<tr>" + "".join(f"<td>{v}</td>" for v in r) + "</tr>" for r in zip(*rendered, strict=True)]
+    head = "<thead><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in cols) + "</tr></thead>"
+    out: dict[tuple, tuple[str, list[str]]] = {}
+    for key, row in zip(zip(*[df[k] for k in keys], strict=True), rows, strict=True):
+        out.setdefault(key, (head, []))[1].append(row)
+    return out
+
+
+def _rows_table(part: tuple[str, list[str]] | None, table_id: str) -> str:
+    if not part:
+        return ""
+    head, rows = part
+    return (f'<table border="0" class="tbl" id="{html.escape(table_id)}">{head}<tbody>\n' + "\n".join(rows)
+            + "\n</tbody></table>")
+
+
+TARGET_METRICS = ("class", "averaging", "n", "n_pos", "auc", "auc_ci_low", "auc_ci_high", "auc_prior", "ap",
+                  "accuracy", "auc_p", "auc_q", "note")
+TARGET_CV = ("family", "config_id", "folds", "mean", "sd", "min", "median", "max", "selected")
+TARGET_MASK = ("class", "rank", "gene_set", "auc", "auc_full", "coverage", "p_value", "q_value", "call", "note")
+TARGET_PERM = ("source", "class", "rank", "gene_set", "auc_drop", "auc_drop_sd", "auc", "auc_full", "note")
+
+
+def _target_view(t: str, ov_row: pd.Series | None, tables: dict[str, dict], sources: list[str],
+                 mask: pd.DataFrame | None, null: pd.DataFrame | None, curves: tuple[str, str] | None,
+                 figs: Figures, draw: bool, top: int) -> str:
+    """The body of one target's collapsed view (inside a <template>: built in the page when opened). ``tables``:
+    rows rendered by :func:`_rows_by` (metrics, cv, perm by target; mask by target and source); ``mask`` and
+    ``null`` are the target's rows for its null figure (drawn when ``draw``)."""
     tid = safe_id(t)
     parts = []
     if curves is not None:
@@ -535,30 +568,20 @@ def _target_view(t: str, ov_row: pd.Series | None, metrics: pd.DataFrame | None,
     elif ov_row is not None:
         parts.append(f"<p>Curves are drawn for the top {top} targets by test AUC; this one is in the tables "
                      "(rebuild with <code>radplug report RESULTS --top-n N</code> for more).</p>")
-    if metrics is not None:
-        m = metrics[metrics["target"] == t]
-        cols = [c for c in ("class", "averaging", "n", "n_pos", "auc", "auc_ci_low", "auc_ci_high", "auc_prior", "ap",
-                            "accuracy", "auc_p", "auc_q", "note") if c in m]
-        if len(m):
-            parts.append("<h4>Test cohort</h4>" + _table_html(m[cols], f"tbl-t-{tid}-test"))
-    if cv_agg is not None and len(cv_agg):
-        cols = [c for c in ("family", "config_id", "folds", "mean", "sd", "min", "median", "max", "selected")
-                if c in cv_agg]
+    if (t,) in tables["metrics"]:
+        parts.append("<h4>Test cohort</h4>" + _rows_table(tables["metrics"][(t,)], f"tbl-t-{tid}-test"))
+    if (t,) in tables["cv"]:
         parts.append("<h4>Cross-validation AUC by family (best configuration of each)</h4>"
-                     + _table_html(cv_agg[cols], f"tbl-t-{tid}-cv"))
-    if mask_top is not None and len(mask_top):
-        for source, g in mask_top.groupby("source", sort=True):
-            cols = [c for c in ("class", "rank", "gene_set", "auc", "auc_full", "coverage", "p_value", "q_value",
-                                "call", "note") if c in g]
+                     + _rows_table(tables["cv"][(t,)], f"tbl-t-{tid}-cv"))
+    for source in sources:
+        if (t, source) in tables["mask"]:
             parts.append(f"<h4>Masking ranking, {html.escape(source)} (top {TOP_N} per class)</h4>"
-                         + _table_html(g[cols], f"tbl-t-{tid}-mask-{safe_id(source)}"))
+                         + _rows_table(tables["mask"][(t, source)], f"tbl-t-{tid}-mask-{safe_id(source)}"))
             if draw and mask is not None and null is not None and len(null):
                 parts.append(_fig_null(mask, null, source, figs, target=t))
-    if perm_top is not None and len(perm_top):
-        cols = [c for c in ("source", "class", "rank", "gene_set", "auc_drop", "auc_drop_sd", "auc", "auc_full",
-                            "note") if c in perm_top]
+    if (t,) in tables["perm"]:
         parts.append("<h4>Permutation importance (top 5 per class)</h4>"
-                     + _table_html(perm_top[cols], f"tbl-t-{tid}-perm"))
+                     + _rows_table(tables["perm"][(t,)], f"tbl-t-{tid}-perm"))
     return "\n".join(parts)
 
 
@@ -668,9 +691,11 @@ def build_report(results: str | Path, outdir: str | Path | None = None, top_n: i
     if perm is not None and len(perm):
         perm_top = (perm.sort_values(["target", "source", "class", "rank"])
                     .groupby(["target", "source", "class"]).head(5))
-    split = {name: by_target(df) for name, df in (("metrics", metrics), ("cv", cv_agg), ("mask_top", mask_top),
-                                                  ("mask", mask), ("null", null), ("perm", perm_top),
-                                                  ("pred", predictions))}
+    split = {name: by_target(df) for name, df in (("mask", mask), ("null", null), ("pred", predictions))}
+    tables = {"metrics": _rows_by(metrics, TARGET_METRICS, ["target"]), "cv": _rows_by(cv_agg, TARGET_CV, ["target"]),
+              "mask": _rows_by(mask_top, TARGET_MASK, ["target", "source"]),
+              "perm": _rows_by(perm_top, TARGET_PERM, ["target"])}
+    sources = sorted(mask["source"].unique()) if mask is not None and len(mask) else []
 
     def part(name: str, t: str) -> pd.DataFrame | None:
         return split[name].get(t)
@@ -690,11 +715,10 @@ def build_report(results: str | Path, outdir: str | Path | None = None, top_n: i
                     train = targets.loc[targets["cohort"] == "train", t].dropna().astype(str)
                     if len(train):
                         prior = train.value_counts(normalize=True).reindex(classes).fillna(0).to_numpy()
-                m = part("metrics", t)
-                pos = m.loc[m["averaging"] != "one-vs-rest", "class"] if m is not None else pd.Series(dtype=object)
+                pos = overall.loc[overall["target"] == t, "class"]
                 curves = _fig_roc_pr(t, pred, classes, prior, str(pos.iloc[0]) if len(pos) else None, figs)
-        body = _target_view(t, ov_row, part("metrics", t), part("cv", t), part("mask_top", t), part("mask", t),
-                            part("null", t), part("perm", t), curves, figs, t in drawn, top_n)
+        body = _target_view(t, ov_row, tables, sources, part("mask", t), part("null", t), curves, figs, t in drawn,
+                            top_n)
         if ov_row is not None:
             ci = f" [{ov_row['ci95']}]" if ov_row["ci95"] else ""
             summ = (f"<b>{html.escape(str(t))}</b> <span class=auc>test AUC {_format_number(ov_row['test_auc'])}"
@@ -949,6 +973,8 @@ details.target[open] {{ background: #fbfbfb; }} details.target summary {{ cursor
 table.tbl {{ border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0 1.5em; }}
 table.tbl th, table.tbl td {{ border: 1px solid #ddd; padding: 3px 6px; text-align: left; }}
 table.tbl th {{ background: #f3f3f3; cursor: pointer; position: sticky; top: 0; }}
+section {{ content-visibility: auto; contain-intrinsic-size: auto 1200px; }}   /* lay out a section when shown */
+#headline {{ content-visibility: visible; }}
 input.filter {{ padding: 3px; width: 20em; }} pre {{ background: #f7f7f7; padding: 0.5em; overflow-x: auto; }}
 </style></head><body>
 <h1>radplug report</h1><p class=sub>radplug {version}. Gene expression &rarr; CT radiomic features and histology,
@@ -985,7 +1011,8 @@ document.querySelectorAll("input.filter").forEach(function (box) {{
     }}
     count.textContent = shown + (box.dataset.table ? " rows" : " targets");
   }}
-  box.addEventListener("input", apply); apply();
+  box.addEventListener("input", apply);
+  count.textContent = items().length + (box.dataset.table ? " rows" : " targets");   // no style writes at load
 }});
 document.addEventListener("click", function (ev) {{
   var th = ev.target.closest("table.tbl th");

@@ -161,6 +161,15 @@ def test_report_renders_in_headless_chromium(test_profile_run, tmp_path):
     assert summary.startswith("radplug summary:") and summary in test_profile_run.log
 
 
+# type into a filter box from the page itself: the milliseconds the filter takes, without the test's own queries
+FILTER_MS = """([selector, text]) => {
+  const box = document.querySelector(selector), start = performance.now();
+  box.value = text; box.dispatchEvent(new Event("input"));
+  document.body.offsetHeight;   // the layout that hiding rows needs
+  return performance.now() - start;
+}"""
+
+
 @pytest.fixture(scope="module")
 def many_targets(tmp_path_factory) -> Path:
     """A results folder with 1,500 targets written with radplug's writers, and its report (figures for the top 5
@@ -188,17 +197,17 @@ def test_report_with_1500_targets_stays_usable(many_targets, tmp_path):
         assert page.locator("details.target").count() == 1500
         assert page.locator("#tbl-targets tbody tr").count() == 1500
 
-        # the tables filter: one target's name keeps its row (names are unique)
+        # the tables filter: one target's name keeps its row (names are unique), within a second in the page
         target = ov["target"].iloc[700]
-        started = time.monotonic()
-        page.fill('input[data-table="tbl-targets"]', target)
+        ms = page.evaluate(FILTER_MS, ['input[data-table="tbl-targets"]', target])
         assert page.locator("#tbl-targets tbody tr:visible").count() == 1
         assert page.locator("#tbl-targets-count").inner_text() == "1 rows"
         # and the per-target views: a group's name keeps its targets
-        page.fill('input[data-details="target-views"]', "glcm_")
+        ms = max(ms, page.evaluate(FILTER_MS, ['input[data-details="target-views"]', "glcm_"]))
         n_glcm = int(ov["target"].str.lower().str.contains("glcm_").sum())
+        assert page.locator("#target-views-count").inner_text() == f"{n_glcm} targets"
         assert page.locator("details.target:visible").count() == n_glcm
-        assert time.monotonic() - started < 3
+        assert ms < 1000, f"filtering took {ms:.0f} ms"
         page.fill('input[data-details="target-views"]', "")
 
         # a view beyond the top 5 opens with its tables (no curves), the best one with its curves
