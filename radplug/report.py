@@ -68,6 +68,8 @@ class Figures:
     def __init__(self, outdir: Path, dpi: int = 300):
         self.outdir, self.dpi = outdir, dpi
         outdir.mkdir(parents=True, exist_ok=True)
+        for old in [*outdir.glob("*.svg"), *outdir.glob("*.png")]:   # an earlier build's (e.g. larger --top-n)
+            old.unlink()
         self.written: list[str] = []
 
     def save(self, fig, name: str, caption: str = "", lazy: bool = False) -> str:
