@@ -43,7 +43,7 @@ def permutation_importance(model: FinalModel, expression: pd.DataFrame, targets:
     aucs: dict[str, list[np.ndarray]] = {}
     aps: dict[str, list[np.ndarray]] = {}
     progress = Progress(f"permutation importance {model.target} x {source} ({len(sets)} sets): repeats",
-                        n_repeats, log, every=0)
+                        n_repeats, log, every=10)
     for rep in range(n_repeats):
         proba = engine.permuted_probabilities(X, sets, seed=seed + rep)
         progress.step()
