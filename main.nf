@@ -146,6 +146,8 @@ workflow.onComplete {
             log.debug "radplug not on PATH: the report keeps no task timings (${e.message})"
         }
         log.info "radplug finished: report at ${params.outdir}/report/report.html (${workflow.duration})"
+        def summary = file("${params.outdir}/report/summary.txt")
+        if (summary.exists()) { log.info summary.text.trim() }   // the top findings, written by REPORT
     } else if (!workflow.success) {
         log.error "radplug failed: ${workflow.errorMessage ?: 'see the error above'}; fix it and re-run with -resume"
     }

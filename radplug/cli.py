@@ -299,6 +299,7 @@ def cmd_mask(a: argparse.Namespace) -> None:
     from radplug.hookspecs import InterpretRequest
     from radplug.interpret import interpreter_names, run_interpreter, saturated_classes
     from radplug.plugins import get_source
+    from radplug.progress import Progress
 
     names = interpreter_names(a.interpreters)   # unknown names fail before anything is read
     model = load_model(a.model)
@@ -306,7 +307,9 @@ def cmd_mask(a: argparse.Namespace) -> None:
     out = Path(a.outdir)
     options = {"n_random": a.n_random, "max_random": a.max_random, "null_bins": a.max_null_sizes,
                "fdr_scope": a.fdr_scope}
-    for name, path in _parse_sources(a.genesets):
+    sources = _parse_sources(a.genesets)
+    progress = Progress(f"MASK {model.target}: gene-set sources", len(sources), log, every=0)
+    for name, path in sources:
         src = get_source(name)
         long = src.load(path)
         prep = prepare_gene_sets(long, model.genes, a.min_set_size, a.max_set_size)
@@ -339,6 +342,7 @@ def cmd_mask(a: argparse.Namespace) -> None:
             else:
                 write_parquet(res.table, out / f"{stem}__{safe_id(interp)}.interpretation.parquet", "mask",
                               source=name, interpreter=interp, **res.metadata)
+        progress.step(f"{name} ({len(prep.members)} sets)")
 
 
 def cmd_significance(a: argparse.Namespace) -> None:
@@ -405,7 +409,7 @@ def cmd_extract_join(a: argparse.Namespace) -> None:
 def cmd_report(a: argparse.Namespace) -> None:
     from radplug.report import build_report
 
-    path = build_report(a.results, a.outdir)
+    path = build_report(a.results, a.outdir, top_n=a.top_n)
     print(path)
 
 
@@ -703,6 +707,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("report", help="(re)build the HTML report from a finished results folder")
     s.add_argument("results", help="the pipeline's --outdir")
     s.add_argument("--outdir", default=None, help="where to write report/ (default: RESULTS/report)")
+    s.add_argument("--top-n", dest="top_n", type=int, default=None,
+                   help="targets (best test AUC first) drawn in figures: ROC, PR, masking null (default: 30)")
     s.set_defaults(func=cmd_report)
 
     s = sub.add_parser("plugins", help="list model families, gene-set sources, interpreters and feature extractors")

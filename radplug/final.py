@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import pickle
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import pandas as pd
 from radplug.binarize import encode_target
 from radplug.cv import make_pipeline
 from radplug.metrics import bootstrap_auc_ci, one_hot, per_class_scores, safe_auc, task_scores
+from radplug.progress import format_seconds
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +96,12 @@ def fit_final(target: str, selection: pd.DataFrame, expression: pd.DataFrame, ta
     X = expression.loc[train_ids[mask]].to_numpy(dtype=np.float32)
     params = json.loads(row["params"])
     pipe = make_pipeline(row["family"], params, seed, device, class_weight)
+    start = time.monotonic()
+    log.info("FIT %s: training the final %s model (%s) on %d samples", target, row["family"], row["config_id"],
+             len(y))
     pipe.fit(X, y)
-    log.info("final %s model for %s trained on %d samples", row["family"], target, len(y))
+    log.info("FIT %s: final %s model trained on %d samples in %s", target, row["family"], len(y),
+             format_seconds(time.monotonic() - start))
     return FinalModel(target, row["family"], row["config_id"], params, classes, list(expression.columns),
                       pipe, seed, float(row["auc_mean"]))
 

@@ -13,6 +13,7 @@ from radplug.final import FinalModel, class_note
 from radplug.hookspecs import Interpreter, InterpretRequest, InterpretResult, hookimpl
 from radplug.masking import MaskingEngine, class_columns, mask_model, saturation, score_sets
 from radplug.plugins import PluginError, get_interpreter, provided
+from radplug.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +118,11 @@ def permutation_importance(model: FinalModel, expression: pd.DataFrame, targets:
     base = {r["class"]: r["auc"][0] for r in score_sets(full, y, model)}
     aucs: dict[str, list[np.ndarray]] = {}
     aps: dict[str, list[np.ndarray]] = {}
+    progress = Progress(f"permutation importance {model.target} x {source} ({len(sets)} sets): repeats",
+                        n_repeats, log, every=10)
     for rep in range(n_repeats):
         proba = engine.permuted_probabilities(X, sets, seed=seed + rep)
+        progress.step()
         for r in score_sets(proba, y, model):
             aucs.setdefault(r["class"], []).append(r["auc"])
             aps.setdefault(r["class"], []).append(r["ap"])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import time
 from typing import Any
 
 import numpy as np
@@ -22,6 +21,7 @@ from radplug.cv import cv_splits, family_device, make_pipeline
 from radplug.io import safe_id
 from radplug.metrics import task_scores
 from radplug.plugins import get_family
+from radplug.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -144,8 +144,13 @@ def run_job(unit: str, family: str, preset: str, chunk: int, n_chunks: int, expr
     ``target:`` units give ``cv_kind='target'`` rows. ``stack_folds`` trains the mlp's CV folds at once
     (:mod:`radplug.models.stacked`). ``class_weight``: ``balanced`` or ``none`` (:func:`radplug.cv.make_estimator`)."""
     if unit.startswith("each:"):   # several single-target units in one task (fewer, longer tasks)
-        parts = [run_job(f"target:{t}", family, preset, chunk, n_chunks, expression, targets, tasks, folds, seed,
-                         device, feature_cv, stack_folds, class_weight) for t in unit_targets(unit, tasks)]
+        names = unit_targets(unit, tasks)
+        progress = Progress(f"{unit} {family} features", len(names), log, every=0)
+        parts = []
+        for t in names:
+            parts.append(run_job(f"target:{t}", family, preset, chunk, n_chunks, expression, targets, tasks, folds,
+                                 seed, device, feature_cv, stack_folds, class_weight))
+            progress.step(t)
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     configs = grid(family, preset)
     size = math.ceil(len(configs) / n_chunks)
@@ -166,13 +171,13 @@ def run_job(unit: str, family: str, preset: str, chunk: int, n_chunks: int, expr
     strat = Y[:, int(np.argmin([min(np.mean(c), 1 - np.mean(c)) for c in Y.T]))] if multilabel else Y[:, 0]
     splits = cv_splits(strat, folds, seed)
     rows: list[dict[str, Any]] = []
-    start = time.time()
     kind = "group" if multilabel else "target"
+    progress = Progress(f"{unit} {family} configurations ({len(splits)}-fold CV)", len(chosen), log, every=0)
     for ci in chosen:
         cid = config_id(family, preset, ci)
         rows += _cv_rows(family, configs[ci], cid, unit, names, X, Y, splits,
                          seed, device, n_classes, kind, stack_folds, class_weight)
-        log.info("%s %s %s: %d folds done (%.0fs)", unit, family, cid, len(splits), time.time() - start)
+        progress.step(cid)
     if multilabel and feature_cv and rows:
         best = _best_config(rows)
         rows += _feature_cv_rows(unit, family, configs[int(best.rsplit(".", 1)[1])], best, names, codes, X_train,
@@ -185,13 +190,13 @@ def _feature_cv_rows(unit: str, family: str, params: dict[str, Any], cid: str, n
                      stack_folds: bool, class_weight: str) -> list[dict[str, Any]]:
     """Cross-validate configuration ``cid`` as one network per feature of a group (``cv_kind='feature'``)."""
     rows: list[dict[str, Any]] = []
-    start = time.time()
+    progress = Progress(f"{unit} {family} per-feature CV of {cid}", len(names), log, every=0)
     for j, t in enumerate(names):
         m = codes[:, j] >= 0
         yj = codes[m, j][:, None]
         rows += _cv_rows(family, params, cid, unit, [t], X_train[m], yj, cv_splits(yj[:, 0], folds, seed), seed,
                          device, [n_classes[j]], "feature", stack_folds, class_weight)
-        log.info("%s %s %s: per-feature CV of %s done (%.0fs)", unit, family, cid, t, time.time() - start)
+        progress.step(t)
     return rows
 
 

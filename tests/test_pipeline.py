@@ -120,7 +120,7 @@ def test_planted_associations_rank_in_the_masking_top5(test_profile_run):
 
 def test_report_has_the_main_parts(test_profile_run):
     html = (test_profile_run.outdir / "report/report.html").read_text()
-    for part in ("Run summary", "Model comparison and test performance", "Gene-set masking",
+    for part in ("Headline", "Model comparison and test performance", "Gene-set masking", "Per-target results",
                  'data-figure="test_auc"', 'data-figure="cv_auc_by_family"', 'data-figure="masking_heatmap_custom"'):
         assert part in html, part
     assert not re.search(r"<script[^>]+src=|<link[^>]+href=\"http", html), "report must be self-contained"
