@@ -178,9 +178,12 @@ workflow RADPLUG {
              [min_minority: params.min_minority])
 
     // ---- model search: one task per (unit, family, grid chunk)
-    PLAN(BINARIZE.out.tasks, [models: params.models, grid: params.grid, grid_chunk: params.grid_chunk,
-                               user_input: params.input as boolean, nested_cv: params.nested_cv,
-                               cv_folds: params.cv_folds])
+    PLAN(BINARIZE.out.tasks, VALIDATE.out.expression,
+         [models: params.models, grid: params.grid, grid_chunk: params.grid_chunk,
+          user_input: params.input as boolean, nested_cv: params.nested_cv, cv_folds: params.cv_folds,
+          stack_folds: params.stack_folds, n_sources: params.genesets ? params.genesets.toString().tokenize(',').size() : 1])
+    // what the run will cost, in the log before SEARCH starts (and in pipeline_info/estimate.txt)
+    PLAN.out.estimate.subscribe { f -> log.info("radplug plan --estimate:\n" + f.text.trim()) }
     ch_jobs = PLAN.out.jobs.splitCsv(header: true, quote: '"')
     def fit_opts = [folds: params.cv_folds, seed: seed, device: params.device, stack_folds: params.stack_folds,
                     class_weight: params.class_weight, nested_cv: params.nested_cv]

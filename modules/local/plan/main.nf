@@ -3,17 +3,21 @@ process PLAN {
 
     input:
     path(tasks)
+    path(expression)
     val(opts)
 
     output:
     path("jobs.csv"), emit: jobs
+    path("estimate.txt"), emit: estimate
     path("versions.yml")      , emit: versions
 
     script:
     def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
     """
     radplug-plan --tasks ${tasks} --models ${q(opts.models)} --grid ${q(opts.grid)} --chunk-size ${opts.grid_chunk} \\
-        ${opts.user_input ? '--user-input' : ''} --nested-cv ${opts.nested_cv} --folds ${opts.cv_folds} --out jobs.csv
+        ${opts.user_input ? '--user-input' : ''} --nested-cv ${opts.nested_cv} --folds ${opts.cv_folds} --out jobs.csv \\
+        ${opts.stack_folds ? '--stack-folds' : '--no-stack-folds'} --sources ${opts.n_sources} \\
+        --estimate --expression ${expression} > estimate.txt
     radplug-versions --process '${task.process}' > versions.yml
     """
 
@@ -24,6 +28,7 @@ process PLAN {
     }
     """
     printf 'job_id,unit,family,preset,chunk,n_chunks,outer\n${rows.join('\\n')}\n' > jobs.csv
+    echo 'estimate (stub run)' > estimate.txt
     radplug-versions --process '${task.process}' > versions.yml
     """
 }
