@@ -20,33 +20,28 @@ from radplug.io import (
     write_json,
     write_parquet,
 )
-from radplug.models.mlp import CLASS_WEIGHTS
-from radplug.options import apply_schema_defaults
+from radplug.options import (
+    BinarizeOptions,
+    EvaluateOptions,
+    ExtractOptions,
+    FeatureCvOptions,
+    FitOptions,
+    IngestStepOptions,
+    MaskOptions,
+    NestedOptions,
+    PlanOptions,
+    PreflightOptions,
+    SearchOptions,
+    SelectOptions,
+    SignificanceOptions,
+    SimulateOptions,
+    ValidateOptions,
+    add_options,
+    resolve_options,
+)
 from radplug.plugins import PluginError
 
 log = logging.getLogger("radplug")
-
-
-def _positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
-    return value
-
-
-def _unit_interval(text: str) -> float:
-    """argparse type: a number in [0, 1]."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (got {value})")
-    return value
 
 
 def _csv_list(s: str) -> list[str]:
@@ -57,18 +52,19 @@ def _csv_list(s: str) -> list[str]:
 def cmd_simulate(a: argparse.Namespace) -> None:
     from radplug.simulate import PAPER_GROUP_SIZES, simulate_cohort, write_simulated
 
+    o: SimulateOptions = a.options
     sizes = None
-    if a.group_sizes == "paper":
+    if o.sim_group_sizes == "paper":
         sizes = PAPER_GROUP_SIZES
-    elif a.group_sizes:
+    elif o.sim_group_sizes:
         try:
-            sizes = tuple(int(v) for v in a.group_sizes.split(","))
+            sizes = tuple(int(v) for v in o.sim_group_sizes.split(","))
         except ValueError as exc:
-            raise RadplugInputError(f"--group-sizes '{a.group_sizes}': give 7 comma-separated counts (shape, stats, "
-                                    "GLCM, GLSZM, RLGL, LoG, wavelet) or 'paper'") from exc
-    sim = simulate_cohort(a.n_train, a.n_test, a.n_genes, a.n_sets, a.features_per_group, a.gmt, a.signal, a.seed,
-                          group_sizes=sizes)
-    write_simulated(sim, a.outdir, a.seed)
+            raise RadplugInputError(f"--sim_group_sizes '{o.sim_group_sizes}': give 7 comma-separated counts "
+                                    "(shape, stats, GLCM, GLSZM, RLGL, LoG, wavelet) or 'paper'") from exc
+    sim = simulate_cohort(o.sim_n_train, o.sim_n_test, o.sim_n_genes, o.sim_n_sets, o.sim_features_per_group, a.gmt,
+                          o.sim_signal, o.seed, group_sizes=sizes)
+    write_simulated(sim, a.outdir, o.seed)
 
 
 def cmd_samplesheet(a: argparse.Namespace) -> None:
@@ -84,13 +80,14 @@ def cmd_samplesheet(a: argparse.Namespace) -> None:
 def cmd_ingest(a: argparse.Namespace) -> None:
     from radplug.ingest import IngestOptions, ingest
 
-    opts = IngestOptions(orientation=a.orientation, id_column=a.id_column,
-                         clinical_targets=tuple(_csv_list(a.clinical_targets)), histology_column=a.histology_column,
-                         histology_map=a.histology_map, collapse=a.collapse,
-                         allow_sample_mismatch=a.allow_sample_mismatch,
-                         radiomics_id_pattern=a.radiomics_id_pattern or None,
-                         radiomics_include=a.radiomics_include or None, radiomics_exclude=a.radiomics_exclude or None,
-                         radiomics_max_correlation=a.radiomics_max_correlation)
+    o: IngestStepOptions = a.options
+    opts = IngestOptions(orientation=o.orientation, id_column=o.id_column,
+                         clinical_targets=tuple(_csv_list(o.clinical_targets)), histology_column=o.histology_column,
+                         histology_map=a.histology_map, collapse=o.collapse,
+                         allow_sample_mismatch=o.allow_sample_mismatch,
+                         radiomics_id_pattern=o.radiomics_id_pattern or None,
+                         radiomics_include=o.radiomics_include or None, radiomics_exclude=o.radiomics_exclude or None,
+                         radiomics_max_correlation=o.radiomics_max_correlation)
     res = ingest(a.samplesheet, opts)
     out = Path(a.outdir)
     write_expression(res.expression, out / "raw_expression.parquet", "ingest")
@@ -107,12 +104,9 @@ def cmd_ingest(a: argparse.Namespace) -> None:
 
 
 def cmd_preflight(a: argparse.Namespace) -> None:
-    from radplug.preflight import PreflightParams, preflight
+    from radplug.preflight import preflight
 
-    params = PreflightParams(models=a.models, grid=a.grid, cv_folds=a.cv_folds, seed=a.seed, n_boot=a.n_boot,
-                             mask_n_random=a.mask_n_random, interpreters=a.interpreters,
-                             min_set_size=a.min_set_size, max_set_size=a.max_set_size, min_minority=a.min_minority,
-                             nested_cv=a.nested_cv)
+    params: PreflightOptions = a.options
     expression = read_expression(a.expression)
     res = preflight(list(expression.columns), read_parquet(a.labels), read_parquet(a.features),
                     _parse_sources(a.genesets), params, a.geneset_paths or None, expression)
@@ -128,7 +122,7 @@ def cmd_validate(a: argparse.Namespace) -> None:
     from radplug.validate import validate
 
     res = validate(read_expression(a.expression), read_parquet(a.labels), read_parquet(a.features),
-                   a.max_missing, origin=a.expression)
+                   a.options.max_missing, origin=a.expression)
     out = Path(a.outdir)
     write_expression(res.expression, out / "expression.parquet", "validate")
     write_parquet(res.labels, out / "labels.parquet", "validate")
@@ -140,13 +134,14 @@ def cmd_binarize(a: argparse.Namespace) -> None:
     from radplug.binarize import binarize
     from radplug.radiomics import read_group_overrides
 
-    targets, tasks, table = binarize(read_parquet(a.labels), read_parquet(a.features), a.min_minority,
+    min_minority = a.options.min_minority
+    targets, tasks, table = binarize(read_parquet(a.labels), read_parquet(a.features), min_minority,
                                      read_group_overrides(a.group_overrides))
     if tasks.empty:
         raise RadplugInputError("no target left after binarization: every radiomic feature was dropped and no "
                                 "clinical target was given")
     out = Path(a.outdir)
-    write_parquet(targets, out / "targets.parquet", "binarize", min_minority=a.min_minority)
+    write_parquet(targets, out / "targets.parquet", "binarize", min_minority=min_minority)
     write_parquet(tasks, out / "tasks.parquet", "binarize")
     write_parquet(table, out / "binarization.parquet", "binarize")
     (out / "targets.txt").write_text("".join(f"{t}\n" for t in tasks["target"]))
@@ -156,24 +151,25 @@ def cmd_binarize(a: argparse.Namespace) -> None:
 def cmd_plan(a: argparse.Namespace) -> None:
     from radplug.search import plan_jobs, resolve_preset
 
-    preset = resolve_preset(a.grid, a.user_input)
+    o: PlanOptions = a.options
+    preset = resolve_preset(o.grid, a.user_input)
     tasks = read_parquet(a.tasks)
     if a.estimate:
-        _print_estimate(a, tasks, preset)
+        _print_estimate(a, o, tasks, preset)
     if a.out:
-        jobs = plan_jobs(tasks, _csv_list(a.models), preset, a.chunk_size, a.nested_cv)
+        jobs = plan_jobs(tasks, _csv_list(o.models), preset, o.grid_chunk, o.nested_cv)
         jobs.to_csv(a.out, index=False)
         main_jobs = int((jobs["outer"] < 0).sum())
         log.info("%d SEARCH jobs planned", main_jobs)
-        if a.nested_cv:
+        if o.nested_cv:
             from radplug.nested import nested_cost
 
-            log.warning(nested_cost(a.nested_cv, a.folds, main_jobs))
+            log.warning(nested_cost(o.nested_cv, o.cv_folds, main_jobs))
     elif not a.estimate:
         raise RadplugInputError("radplug plan: give --out (the jobs CSV), --estimate, or both")
 
 
-def _print_estimate(a: argparse.Namespace, tasks: pd.DataFrame, preset: str) -> None:
+def _print_estimate(a: argparse.Namespace, o: PlanOptions, tasks: pd.DataFrame, preset: str) -> None:
     """The run's cost (radplug.estimate) on stdout and in the log."""
     import pyarrow.parquet as pq
 
@@ -186,14 +182,14 @@ def _print_estimate(a: argparse.Namespace, tasks: pd.DataFrame, preset: str) -> 
     else:
         raise RadplugInputError("radplug plan --estimate needs --expression (or --n-genes)")
     n_train = int(max(sum(json.loads(c).values()) for c in tasks["n_train"]))   # labelled training patients
-    est = estimate_run(tasks, _csv_list(a.models), preset, a.chunk_size, a.folds, n_train, n_genes,
-                       a.stack_folds, a.sources)
+    est = estimate_run(tasks, _csv_list(o.models), preset, o.grid_chunk, o.cv_folds, n_train, n_genes,
+                       o.stack_folds, a.sources)
     text = (f"estimate for grid '{preset}', {len(tasks)} targets, {n_train} training patients, {n_genes} genes, "
-            f"{a.folds}-fold CV:\n" + describe_estimate(est))
-    if a.nested_cv:   # K more searches, each on the (K - 1)/K of the patients outside one outer fold
-        k = a.nested_cv
-        inner = estimate_run(tasks, _csv_list(a.models), preset, a.chunk_size, a.folds, n_train * (k - 1) // k,
-                             n_genes, a.stack_folds, a.sources)
+            f"{o.cv_folds}-fold CV:\n" + describe_estimate(est))
+    if o.nested_cv:   # K more searches, each on the (K - 1)/K of the patients outside one outer fold
+        k = o.nested_cv
+        inner = estimate_run(tasks, _csv_list(o.models), preset, o.grid_chunk, o.cv_folds, n_train * (k - 1) // k,
+                             n_genes, o.stack_folds, a.sources)
         tot = inner[inner["family"] == "all"].iloc[0]
         text += (f"\nwith --nested_cv {k}: {k} x {int(tot['search_tasks'])} more SEARCH tasks "
                  f"({k * int(tot['cv_fits'])} CV fits, about {k * float(tot['search_cpu_hours']):.2f} more CPU hours) "
@@ -206,37 +202,44 @@ def cmd_search(a: argparse.Namespace) -> None:
     from radplug.nested import run_outer_job
     from radplug.search import run_job
 
+    o: SearchOptions = a.options
     args = (a.unit, a.family, a.grid, a.chunk, a.n_chunks, read_expression(a.expression),
-            read_parquet(a.targets), read_parquet(a.tasks), a.folds, a.seed)
+            read_parquet(a.targets), read_parquet(a.tasks), o.cv_folds, o.seed)
     if a.outer_fold >= 0:
-        res = run_outer_job(*args, a.outer_fold, a.n_outer, a.device, stack_folds=a.stack_folds,
-                            class_weight=a.class_weight)
+        if not 0 <= a.outer_fold < o.nested_cv:
+            raise RadplugInputError(f"--outer-fold {a.outer_fold} needs --nested-cv above it (got {o.nested_cv})")
+        res = run_outer_job(*args, a.outer_fold, o.nested_cv, o.device, stack_folds=o.stack_folds,
+                            class_weight=o.class_weight)
     else:
-        res = run_job(*args, a.device, feature_cv=a.feature_cv, stack_folds=a.stack_folds,
-                      class_weight=a.class_weight)
-    write_parquet(res, a.out, "search", unit=a.unit, family=a.family, grid=a.grid, chunk=a.chunk, seed=a.seed,
-                  outer_fold=a.outer_fold, n_outer=a.n_outer)
+        res = run_job(*args, o.device, feature_cv=a.feature_cv, stack_folds=o.stack_folds,
+                      class_weight=o.class_weight)
+    write_parquet(res, a.out, "search", unit=a.unit, family=a.family, grid=a.grid, chunk=a.chunk, seed=o.seed,
+                  outer_fold=a.outer_fold, n_outer=o.nested_cv if a.outer_fold >= 0 else 0)
 
 
 def cmd_nested(a: argparse.Namespace) -> None:
     from radplug.nested import nested_fold
 
     cv = pd.concat([read_parquet(p) for p in a.cv], ignore_index=True)
-    res = nested_fold(cv, _csv_list(a.models), read_expression(a.expression), read_parquet(a.targets),
-                      read_parquet(a.tasks), a.outer_fold, a.n_outer, a.seed, a.device, a.class_weight)
-    write_parquet(res, a.out, "nested", outer_fold=a.outer_fold, n_outer=a.n_outer, seed=a.seed)
+    o: NestedOptions = a.options
+    if not 0 <= a.outer_fold < o.nested_cv:
+        raise RadplugInputError(f"--outer-fold {a.outer_fold} needs --nested-cv above it (got {o.nested_cv})")
+    res = nested_fold(cv, _csv_list(o.models), read_expression(a.expression), read_parquet(a.targets),
+                      read_parquet(a.tasks), a.outer_fold, o.nested_cv, o.seed, o.device, o.class_weight)
+    write_parquet(res, a.out, "nested", outer_fold=a.outer_fold, n_outer=o.nested_cv, seed=o.seed)
     log.info("outer fold %d of %d: %d targets scored on held-out training patients", a.outer_fold + 1,
-             a.n_outer, len(res))
+             o.nested_cv, len(res))
 
 
 def cmd_feature_cv(a: argparse.Namespace) -> None:
     from radplug.search import feature_cv_job
 
     cv = pd.concat([read_parquet(p) for p in a.cv], ignore_index=True)
+    o: FeatureCvOptions = a.options
     res = feature_cv_job(a.unit, a.family, cv, read_expression(a.expression), read_parquet(a.targets),
-                         read_parquet(a.tasks), a.folds, a.seed, a.device, stack_folds=a.stack_folds,
-                         class_weight=a.class_weight)
-    write_parquet(res, a.out, "feature_cv", unit=a.unit, family=a.family, seed=a.seed)
+                         read_parquet(a.tasks), o.cv_folds, o.seed, o.device, stack_folds=o.stack_folds,
+                         class_weight=o.class_weight)
+    write_parquet(res, a.out, "feature_cv", unit=a.unit, family=a.family, seed=o.seed)
 
 
 def cmd_select(a: argparse.Namespace) -> None:
@@ -244,7 +247,7 @@ def cmd_select(a: argparse.Namespace) -> None:
 
     cv = pd.concat([read_parquet(p) for p in a.cv], ignore_index=True)
     cv = cv.sort_values(["unit", "family", "config_id", "target", "fold"]).reset_index(drop=True)
-    summary, selection = select(cv, _csv_list(a.models))
+    summary, selection = select(cv, _csv_list(a.options.models))
     out = Path(a.outdir)
     write_parquet(cv, out / "cv_results.parquet", "select")
     write_parquet(summary, out / "cv_summary.parquet", "select")
@@ -255,7 +258,7 @@ def cmd_fit(a: argparse.Namespace) -> None:
     from radplug.final import fit_final, save_model
 
     m = fit_final(a.target, read_parquet(a.selection), read_expression(a.expression), read_parquet(a.targets),
-                  read_parquet(a.tasks), a.seed, a.device, a.class_weight)
+                  read_parquet(a.tasks), a.options.seed, a.options.device, a.options.class_weight)
     save_model(m, a.out or Path(a.outdir) / f"{safe_id(a.target)}.model.pkl")
 
 
@@ -263,24 +266,25 @@ def cmd_evaluate(a: argparse.Namespace) -> None:
     from radplug.chance import target_chance
     from radplug.final import evaluate, load_model
 
+    o: EvaluateOptions = a.options
     models = sorted((load_model(p) for p in a.models), key=lambda m: m.target)
-    met, pred = evaluate(models, read_expression(a.expression), read_parquet(a.targets), a.n_boot, a.seed)
-    met, chance = target_chance(met, pred, a.mask_min_auc, seed=a.seed)
+    met, pred = evaluate(models, read_expression(a.expression), read_parquet(a.targets), o.n_boot, o.seed)
+    met, chance = target_chance(met, pred, o.mask_min_auc, seed=o.seed)
     out = Path(a.outdir)
-    write_parquet(met, out / "test_metrics.parquet", "evaluate", n_boot=a.n_boot, seed=a.seed,
+    write_parquet(met, out / "test_metrics.parquet", "evaluate", n_boot=o.n_boot, seed=o.seed,
                   auc_permutations=chance["permutations"], auc_q_family="every target of the run (overall rows)")
     write_parquet(pred, out / "predictions.parquet", "evaluate")
     write_parquet(pd.DataFrame([chance]), out / "target_chance.parquet", "evaluate")
     overall = met[met["averaging"] != "one-vs-rest"]
-    passing = overall["auc"] >= a.mask_min_auc
-    chosen = sorted(overall.loc[passing & (overall["auc_q"] <= a.mask_target_q), "target"].unique())
+    passing = overall["auc"] >= o.mask_min_auc
+    chosen = sorted(overall.loc[passing & (overall["auc_q"] <= o.mask_target_q), "target"].unique())
     (out / "mask_targets.txt").write_text("".join(f"{t}\n" for t in chosen))
     log.info("%d of %d targets reach test AUC >= %.2f; %.1f would by chance alone (label permutation at this "
              "test cohort's size and class balance); %d have a test-AUC q-value < 0.05",
-             int(passing.sum()), len(overall), a.mask_min_auc, chance["expected_by_chance"],
+             int(passing.sum()), len(overall), o.mask_min_auc, chance["expected_by_chance"],
              int((overall["auc_q"] < 0.05).sum()))
-    if a.mask_target_q < 1:
-        log.info("%d targets also reach test-AUC q <= %g and go on to masking", len(chosen), a.mask_target_q)
+    if o.mask_target_q < 1:
+        log.info("%d targets also reach test-AUC q <= %g and go on to masking", len(chosen), o.mask_target_q)
     else:
         log.info("%d targets go on to masking", len(chosen))
 
@@ -301,27 +305,28 @@ def cmd_mask(a: argparse.Namespace) -> None:
     from radplug.plugins import get_source
     from radplug.progress import Progress
 
-    names = interpreter_names(a.interpreters)   # unknown names fail before anything is read
+    o: MaskOptions = a.options
+    names = interpreter_names(o.interpreters)   # unknown names fail before anything is read
     model = load_model(a.model)
     expression, targets = read_expression(a.expression), read_parquet(a.targets)
     out = Path(a.outdir)
-    options = {"n_random": a.n_random, "max_random": a.max_random, "null_bins": a.max_null_sizes,
-               "fdr_scope": a.fdr_scope}
+    options = {"n_random": o.mask_n_random, "max_random": o.mask_max_random, "null_bins": o.mask_null_bins,
+               "fdr_scope": o.mask_fdr_scope}
     sources = _parse_sources(a.genesets)
     progress = Progress(f"MASK {model.target}: gene-set sources", len(sources), log, every=0)
     for name, path in sources:
         src = get_source(name)
         long = src.load(path)
-        prep = prepare_gene_sets(long, model.genes, a.min_set_size, a.max_set_size)
+        prep = prepare_gene_sets(long, model.genes, o.min_set_size, o.max_set_size)
         if not prep.members:
-            raise SystemExit(f"radplug mask: no gene set of source {name} ({path}) has between {a.min_set_size} "
-                             f"and {a.max_set_size} of the {len(model.genes)} genes of the {model.target} model: "
+            raise SystemExit(f"radplug mask: no gene set of source {name} ({path}) has between {o.min_set_size} "
+                             f"and {o.max_set_size} of the {len(model.genes)} genes of the {model.target} model: "
                              "check that the gene identifiers match (symbols) or widen --min_set_size/--max_set_size")
         stem = f"{safe_id(model.target)}__{safe_id(name)}"
         write_parquet(prep.coverage.assign(source=name), out / f"{stem}.coverage.parquet", "mask")
         write_parquet(prep.dropped.assign(source=name), out / f"{stem}.dropped.parquet", "mask")
-        request = InterpretRequest(model, expression, targets, prep.members, prep.coverage, name, a.seed,
-                                   a.device, options)
+        request = InterpretRequest(model, expression, targets, prep.members, prep.coverage, name, o.seed,
+                                   o.device, options)
         info = source_info(src, long)
         todo = list(names)
         while todo:
@@ -348,20 +353,21 @@ def cmd_mask(a: argparse.Namespace) -> None:
 def cmd_significance(a: argparse.Namespace) -> None:
     from radplug.masking import FDR_FAMILIES, significance
 
+    o: SignificanceOptions = a.options
     real = pd.concat([read_parquet(p) for p in a.masking], ignore_index=True)
     null = pd.concat([read_parquet(p) for p in a.null], ignore_index=True)
-    res = significance(real, fdr_scope=a.fdr_scope)
+    res = significance(real, fdr_scope=o.mask_fdr_scope)
     out = Path(a.outdir)
     drawn = int(res.loc[res["cohort"] == "test"].drop_duplicates(["source", "target", "null_bin"])["null_drawn"]
                 .sum()) if "null_drawn" in res else 0
-    write_parquet(res, out / "masking.parquet", "significance", fdr_scope=a.fdr_scope,
-                  fdr_family=",".join(FDR_FAMILIES[a.fdr_scope]), fdr_method="Benjamini-Hochberg",
+    write_parquet(res, out / "masking.parquet", "significance", fdr_scope=o.mask_fdr_scope,
+                  fdr_family=",".join(FDR_FAMILIES[o.mask_fdr_scope]), fdr_method="Benjamini-Hochberg",
                   random_sets_drawn=drawn)
     write_parquet(null, out / "masking_null.parquet", "significance")
     test = res[res["cohort"] == "test"]
     log.info("masking significance: %d tests in families of (%s); %d random sets drawn; %d significant at "
              "q < 0.05; %d saturated and %d implausible rows", int(test["p_value"].notna().sum()),
-             ", ".join(FDR_FAMILIES[a.fdr_scope]), drawn, int((test["call"] == "significant").sum()),
+             ", ".join(FDR_FAMILIES[o.mask_fdr_scope]), drawn, int((test["call"] == "significant").sum()),
              int(test["saturated"].sum()), int(test["implausible"].sum()))
     for kind, files in (("coverage", a.coverage), ("dropped", a.dropped)):
         tabs = [t for t in (read_parquet(p) for p in files) if len(t)]
@@ -392,7 +398,8 @@ def cmd_extract(a: argparse.Namespace) -> None:
     from radplug.extract import extract_cases, read_image_manifest, write_extraction
 
     cases = read_image_manifest(a.manifest)
-    write_extraction(extract_cases(cases, a.extractor, a.settings), a.out, a.info, a.settings_out)
+    o: ExtractOptions = a.options
+    write_extraction(extract_cases(cases, o.extractor, o.extract_settings), a.out, a.info, a.settings_out)
 
 
 def cmd_extract_join(a: argparse.Namespace) -> None:
@@ -485,16 +492,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("simulate", help="write a synthetic cohort with planted gene-set associations")
     s.add_argument("--outdir", required=True)
-    s.add_argument("--n-train", type=int, default=262)
-    s.add_argument("--n-test", type=int, default=89)
-    s.add_argument("--n-genes", type=int, default=2000)
-    s.add_argument("--n-sets", type=int, default=60)
-    s.add_argument("--features-per-group", type=int, default=3)
-    s.add_argument("--group-sizes", default="",
-                   help="features per radiomic group: 7 comma-separated counts, or 'paper' (10,22,7,10,12,9,31)")
     s.add_argument("--gmt", default=None, help="use this GMT's genes and sets instead of simulated names")
-    s.add_argument("--signal", type=float, default=1.0)
-    s.add_argument("--seed", type=int, default=42)
+    add_options(s, SimulateOptions)
     s.set_defaults(func=cmd_simulate)
 
     s = sub.add_parser("samplesheet", help="check a cohort samplesheet (the pipeline's one parser) and write it "
@@ -507,21 +506,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("ingest", help="read a cohort samplesheet into raw tables")
     s.add_argument("--samplesheet", required=True)
     s.add_argument("--outdir", required=True)
-    s.add_argument("--orientation", default="auto", choices=["auto", "samples_rows", "genes_rows"])
-    s.add_argument("--id-column", default=None)
-    s.add_argument("--clinical-targets", default="histology,stage")
-    s.add_argument("--histology-column", default=None)
-    s.add_argument("--histology-map", default=None)
-    s.add_argument("--collapse", default="mean", choices=["mean", "max_mean", "max_variance"])
-    s.add_argument("--allow-sample-mismatch", action="store_true")
-    s.add_argument("--radiomics-id-pattern", default=None,
-                   help="regex whose first group is the patient id, searched in a PyRadiomics output's Mask path")
-    s.add_argument("--radiomics-include", default=None,
-                   help="radiomic features to keep: type:/class:/name:/preset: terms (docs/inputs.md)")
-    s.add_argument("--radiomics-exclude", default=None, help="radiomic features to drop (same syntax)")
-    s.add_argument("--radiomics-max-correlation", type=_unit_interval, default=1.0,
-                   help="drop a feature whose |Spearman rho| with a kept one exceeds this on the training cohort "
-                        "(1: off)")
+    s.add_argument("--histology-map", default=None, help="CSV text -> histology class (--histology_map)")
+    add_options(s, IngestStepOptions)
     s.set_defaults(func=cmd_ingest)
 
     s = sub.add_parser("preflight", help="check parameters, gene-set files and targets before any training")
@@ -530,50 +516,33 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--genesets", nargs="*", default=[], help="SOURCE=PATH ...")
     s.add_argument("--geneset-paths", nargs="*", default=[],
                    help="each source's path as the user gave it, for messages (the pipeline reads staged copies)")
-    s.add_argument("--models", default="mlp,enet,svm,rf,gbt")
-    s.add_argument("--grid", default="fast")
-    s.add_argument("--cv-folds", type=int, default=10)
-    s.add_argument("--seed", type=int, default=42)
-    s.add_argument("--n-boot", type=int, default=1000)
-    s.add_argument("--mask-n-random", type=int, default=200)
-    s.add_argument("--interpreters", default="masking,permutation")
-    s.add_argument("--min-set-size", type=int, default=5)
-    s.add_argument("--max-set-size", type=int, default=500)
-    s.add_argument("--min-minority", type=float, default=0.1)
-    s.add_argument("--nested-cv", type=int, default=0, help="outer folds of nested CV (0: off)")
+    add_options(s, PreflightOptions)
     s.set_defaults(func=cmd_preflight)
 
     s = sub.add_parser("validate", help="check and clean the ingested tables")
     for f in ("expression", "labels", "features", "outdir"):
         s.add_argument(f"--{f}", required=True)
-    s.add_argument("--max-missing", type=float, default=0.2)
+    add_options(s, ValidateOptions)
     s.set_defaults(func=cmd_validate)
 
     s = sub.add_parser("binarize", help="2-means binarization of radiomic features")
     for f in ("labels", "features", "outdir"):
         s.add_argument(f"--{f}", required=True)
-    s.add_argument("--min-minority", type=float, default=0.10)
-    s.add_argument("--group-overrides", default=None)
+    s.add_argument("--group-overrides", default=None, help="CSV feature -> group (--feature_groups)")
+    add_options(s, BinarizeOptions)
     s.set_defaults(func=cmd_binarize)
 
     s = sub.add_parser("plan", help="list SEARCH jobs (unit x family x grid chunk)")
     s.add_argument("--tasks", required=True)
-    s.add_argument("--models", default="mlp,enet,svm,rf,gbt")
-    s.add_argument("--grid", default="auto",
-                   help="grid preset: paper, standard, fast, or auto (standard with --user-input, else fast)")
     s.add_argument("--user-input", action="store_true",
                    help="the run is on user data (--input): 'auto' means standard, and 'fast' is warned about")
-    s.add_argument("--chunk-size", type=int, default=8)
     s.add_argument("--out", default=None, help="jobs CSV (required unless --estimate)")
     s.add_argument("--estimate", action="store_true",
                    help="print the run's cost first: SEARCH tasks, CV fits, largest task's memory, rough CPU hours")
     s.add_argument("--expression", default=None, help="with --estimate: the expression table (for its gene count)")
     s.add_argument("--n-genes", type=int, default=None, help="with --estimate and no --expression: genes")
-    s.add_argument("--folds", type=int, default=10)
-    s.add_argument("--nested-cv", type=int, default=0,
-                   help="outer folds of nested CV (0: off): the jobs again once per outer fold")
-    s.add_argument("--stack-folds", action=argparse.BooleanOptionalAction, default=True)
     s.add_argument("--sources", type=int, default=1, help="with --estimate: gene-set sources (MASK tasks)")
+    add_options(s, PlanOptions)
     s.set_defaults(func=cmd_plan)
 
     s = sub.add_parser("search", help="cross-validate one chunk of one family's grid on one unit")
@@ -582,30 +551,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--grid", default="fast")
     s.add_argument("--chunk", type=int, default=0)
     s.add_argument("--n-chunks", type=int, default=1)
-    s.add_argument("--folds", type=int, default=10)
-    s.add_argument("--seed", type=int, default=42)
-    s.add_argument("--device", default="cpu")
-    s.add_argument("--class-weight", choices=CLASS_WEIGHTS, default="balanced",
-                   help="class weights of every family: balanced (n / (classes x count)) or none")
-    s.add_argument("--stack-folds", action=argparse.BooleanOptionalAction,
-                   help="train the network's CV folds at once (stacked models; faster, same protocol)")
     s.add_argument("--outer-fold", type=int, default=-1,
-                   help="nested CV: search on the training patients outside this outer fold (-1: all)")
-    s.add_argument("--n-outer", type=int, default=0, help="nested CV: the number of outer folds")
+                   help="nested CV: search on the training patients outside this outer fold of --nested-cv (-1: all)")
     s.add_argument("--no-feature-cv", dest="feature_cv", action="store_false",
                    help="group units: skip the per-feature CV of the chunk's best configuration (the pipeline "
                         "runs it once per group, after every chunk, with `radplug feature-cv`)")
+    add_options(s, SearchOptions)
     s.set_defaults(func=cmd_search)
 
     s = sub.add_parser("feature-cv", help="per-feature CV of the configuration a group network chose (all chunks)")
     s.add_argument("--cv", nargs="+", required=True, help="the SEARCH results of the unit's chunks")
     for f in ("expression", "targets", "tasks", "unit", "family", "out"):
         s.add_argument(f"--{f}", required=True)
-    s.add_argument("--folds", type=int, default=10)
-    s.add_argument("--seed", type=int, default=42)
-    s.add_argument("--device", default="cpu")
-    s.add_argument("--class-weight", choices=CLASS_WEIGHTS, default="balanced")
-    s.add_argument("--stack-folds", action=argparse.BooleanOptionalAction)
+    add_options(s, FeatureCvOptions)
     s.set_defaults(func=cmd_feature_cv)
 
     s = sub.add_parser("nested", help="nested CV, one outer fold: select from its inner CV, refit, score the "
@@ -613,18 +571,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--cv", nargs="+", required=True, help="the outer fold's SEARCH tables")
     for f in ("expression", "targets", "tasks", "out"):
         s.add_argument(f"--{f}", required=True)
-    s.add_argument("--models", default="mlp,enet,svm,rf,gbt")
-    s.add_argument("--outer-fold", type=int, required=True)
-    s.add_argument("--n-outer", type=int, required=True, help="the number of outer folds (--nested_cv)")
-    s.add_argument("--seed", type=int, default=42)
-    s.add_argument("--device", default="cpu")
-    s.add_argument("--class-weight", choices=CLASS_WEIGHTS, default="balanced")
+    s.add_argument("--outer-fold", type=int, required=True, help="the outer fold, 0 .. --nested-cv - 1")
+    add_options(s, NestedOptions)
     s.set_defaults(func=cmd_nested)
 
     s = sub.add_parser("select", help="pick the best family and configuration per target")
     s.add_argument("--cv", nargs="+", required=True)
-    s.add_argument("--models", default="mlp,enet,svm,rf,gbt")
     s.add_argument("--outdir", required=True)
+    add_options(s, SelectOptions)
     s.set_defaults(func=cmd_select)
 
     s = sub.add_parser("fit", help="retrain the selected model of one target on the training cohort")
@@ -633,40 +587,21 @@ def build_parser() -> argparse.ArgumentParser:
     out = s.add_mutually_exclusive_group(required=True)
     out.add_argument("--out", help="the model file")
     out.add_argument("--outdir", help="folder of the model file, named <target id>.model.pkl (radplug.io.safe_id)")
-    s.add_argument("--seed", type=int, default=42)
-    s.add_argument("--device", default="cpu")
-    s.add_argument("--class-weight", choices=CLASS_WEIGHTS, default="balanced",
-                   help="class weights: balanced (n / (classes x count)) or none")
+    add_options(s, FitOptions)
     s.set_defaults(func=cmd_fit)
 
     s = sub.add_parser("evaluate", help="score final models on the test cohort")
     s.add_argument("--models", nargs="+", required=True)
     for f in ("expression", "targets", "outdir"):
         s.add_argument(f"--{f}", required=True)
-    s.add_argument("--n-boot", type=int, default=1000)
-    s.add_argument("--seed", type=int, default=42)
-    s.add_argument("--mask-min-auc", type=float, default=0.7,
-                   help="targets whose test AUC reaches this go on to masking (listed in mask_targets.txt)")
-    s.add_argument("--mask-target-q", type=_unit_interval, default=1.0,
-                   help="and whose test-AUC q-value (label permutation, BH over targets) is at most this")
+    add_options(s, EvaluateOptions)
     s.set_defaults(func=cmd_evaluate)
 
     s = sub.add_parser("mask", help="gene-set masking of one model over gene-set sources")
     for f in ("model", "expression", "targets", "outdir"):
         s.add_argument(f"--{f}", required=True)
     s.add_argument("--genesets", nargs="+", required=True, help="SOURCE=PATH (e.g. custom=sets.gmt)")
-    s.add_argument("--min-set-size", type=int, default=5)
-    s.add_argument("--max-set-size", type=int, default=500)
-    s.add_argument("--n-random", type=_positive_int, default=200,
-                   help="random gene sets drawn first per size bin")
-    s.add_argument("--max-random", type=_positive_int, default=10_000,
-                   help="most random gene sets per size bin (sequential Monte Carlo)")
-    s.add_argument("--max-null-sizes", type=_positive_int, default=10, help="set-size bins of the null")
-    s.add_argument("--fdr-scope", choices=["target", "run"], default="target",
-                   help="BH family: one source x target x cohort x class, or the whole run")
-    s.add_argument("--interpreters", default="masking,permutation")
-    s.add_argument("--seed", type=int, default=42)
-    s.add_argument("--device", default="cpu")
+    add_options(s, MaskOptions)
     s.set_defaults(func=cmd_mask)
 
     s = sub.add_parser("significance", help="BH q-values, saturation and calls for masking scores")
@@ -676,9 +611,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--dropped", nargs="*", default=[])
     s.add_argument("--interpretations", nargs="*", default=[],
                    help="tables of the interpreters other than masking (MASK's *.interpretation.parquet)")
-    s.add_argument("--fdr-scope", choices=["target", "run"], default="target",
-                   help="BH family: one source x target x cohort x class, or the whole run")
     s.add_argument("--outdir", required=True)
+    add_options(s, SignificanceOptions)
     s.set_defaults(func=cmd_significance)
 
     s = sub.add_parser("modules", help="masking AUC and rank of published modules' pathways")
@@ -690,11 +624,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("extract", help="radiomic features from the images and masks of an image manifest")
     s.add_argument("--manifest", required=True, help="CSV: sample_id, image, mask[, label]")
-    s.add_argument("--extractor", default="pyradiomics", help="feature-extractor plugin (see `radplug plugins`)")
-    s.add_argument("--settings", default="pyradiomics", help="preset name (pyradiomics, aerts2014) or YAML file")
     s.add_argument("--out", required=True, help="feature table (CSV: sample_id + features)")
     s.add_argument("--info", required=True, help="provenance JSON (extractor, version, settings, per-patient time)")
     s.add_argument("--settings-out", default=None, help="also write the settings used as YAML")
+    add_options(s, ExtractOptions)
     s.set_defaults(func=cmd_extract)
 
     s = sub.add_parser("extract-join", help="join per-batch extractions into one radiomics table")
@@ -733,7 +666,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("versions", help="software versions (YAML) for pipeline_info")
     s.add_argument("--process", default="RADPLUG")
     s.set_defaults(func=cmd_versions)
-    return apply_schema_defaults(p)   # a step's options that are pipeline parameters default as in the schema
+    return p
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -746,6 +679,7 @@ def main(argv: list[str] | None = None) -> int:
 
     warnings.filterwarnings("once", category=ConvergenceWarning)
     try:
+        args.options = resolve_options(args)   # the step's Options record (radplug.options), None for other commands
         args.func(args)
     except (RadplugInputError, PluginError, ValueError) as exc:
         print(f"radplug {args.command}: error: {exc}", file=sys.stderr)

@@ -7,30 +7,16 @@ each naming the parameter, file, target or class and what to do."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import pandas as pd
 
 from radplug.io import RadplugInputError
+from radplug.options import PreflightOptions
 
 log = logging.getLogger(__name__)
 
 MAX_SEED = 2**32 - 1
 
-
-@dataclass
-class PreflightParams:
-    models: str = "mlp,enet,svm,rf,gbt"
-    grid: str = "auto"
-    cv_folds: int = 10
-    seed: int = 42
-    n_boot: int = 1000
-    mask_n_random: int = 200
-    interpreters: str = "masking,permutation"
-    min_set_size: int = 5
-    max_set_size: int = 500
-    min_minority: float = 0.1
-    nested_cv: int = 0
 
 
 def _tokens(value: str, param: str, problems: list[str]) -> list[str]:
@@ -46,7 +32,7 @@ def _tokens(value: str, param: str, problems: list[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def check_parameters(p: PreflightParams) -> list[str]:
+def check_parameters(p: PreflightOptions) -> list[str]:
     """Problems with the run's parameters (empty when none)."""
     from radplug.plugins import PluginError, get_family, interpreters
     from radplug.search import grid
@@ -93,7 +79,7 @@ def check_parameters(p: PreflightParams) -> list[str]:
     return problems
 
 
-def check_gene_sets(sources: list[tuple[str, str | None]], genes: list[str], p: PreflightParams,
+def check_gene_sets(sources: list[tuple[str, str | None]], genes: list[str], p: PreflightOptions,
                     shown: list[str] | None = None) -> tuple[list[str], list[str], pd.DataFrame]:
     """(problems, warnings, one row per source: sets, sets kept, genes, genes measured) for the gene-set
     sources, each loaded with its plugin and matched against the expression genes as MASK will. ``shown``:
@@ -157,7 +143,7 @@ def _looks_continuous(values: pd.Series) -> bool:
     return distinct > 10 and distinct > 0.3 * len(v)
 
 
-def check_targets(labels: pd.DataFrame, features: pd.DataFrame, p: PreflightParams
+def check_targets(labels: pd.DataFrame, features: pd.DataFrame, p: PreflightOptions
                   ) -> tuple[list[str], list[str], pd.DataFrame]:
     """(problems, warnings, class counts per target, cohort and class) for the targets as BINARIZE will make
     them (radiomic features binarized on the training cohort, clinical targets as given)."""
@@ -284,7 +270,7 @@ def check_cohorts(expression: pd.DataFrame, labels: pd.DataFrame, min_shared: fl
 
 
 def preflight(genes: list[str], labels: pd.DataFrame, features: pd.DataFrame,
-              sources: list[tuple[str, str | None]], params: PreflightParams,
+              sources: list[tuple[str, str | None]], params: PreflightOptions,
               shown: list[str] | None = None, expression: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Run every check; raise one :class:`RadplugInputError` listing all problems, else return the tables
     (``class_counts``, ``genesets``, ``messages``)."""

@@ -242,7 +242,7 @@ def test_cli_extract_writes_the_ingest_table(tmp_path: Path) -> None:
     m = tmp_path / "images.csv"
     m.write_text(f"sample_id,image,mask\nB1,{PYRAD / 'breast1_image.nrrd'},{PYRAD / 'breast1_label.nrrd'}\n")
     res = _radplug("extract", "--manifest", str(m), "--out", str(tmp_path / "f.csv"), "--info",
-                   str(tmp_path / "i.json"), "--settings", "nosuchpreset")
+                   str(tmp_path / "i.json"), "--extract-settings", "nosuchpreset")
     assert res.returncode == 2
     assert "--extract_settings 'nosuchpreset' is neither a preset of extractor pyradiomics" in res.stderr
     res = _radplug("extract", "--manifest", str(m), "--out", str(tmp_path / "f.csv"), "--info",

@@ -266,7 +266,7 @@ def test_stub_run_wires_nested_cv(tmp_path: Path) -> None:
                                                                         "NESTED (outer fold 1)"]
     assert sorted(p.name for p in (run.outdir / "cv").glob("nested_o*.parquet")) == ["nested_o0.parquet",
                                                                                     "nested_o1.parquet"]
-    assert "RADPLUG:NESTED" in (run.outdir / "pipeline_info" / "software_versions.yml").read_text()
+    assert "RADPLUG:TRAIN_MODELS:NESTED" in (run.outdir / "pipeline_info" / "software_versions.yml").read_text()
 
 
 def test_plan_cli_states_the_nested_cost(cohort: dict, tmp_path: Path, capsys, caplog) -> None:
@@ -278,7 +278,7 @@ def test_plan_cli_states_the_nested_cost(cohort: dict, tmp_path: Path, capsys, c
     write_parquet(cohort["tasks"], tmp_path / "tasks.parquet", "test")
     with caplog.at_level(logging.INFO):
         code = main(["plan", "--tasks", str(tmp_path / "tasks.parquet"), "--models", "enet,svm", "--grid", "fast",
-                     "--estimate", "--n-genes", "400", "--folds", "3", "--nested-cv", "3",
+                     "--estimate", "--n-genes", "400", "--cv-folds", "3", "--nested-cv", "3",
                      "--out", str(tmp_path / "jobs.csv")])
     assert code == 0
     jobs = pd.read_csv(tmp_path / "jobs.csv")

@@ -62,7 +62,7 @@ def test_plan_paper_grid_task_counts(cohort: dict, tmp_path: Path) -> None:
     tasks_file = tmp_path / "tasks.parquet"
     write_parquet(tasks, tasks_file, "test")
     cmd = [sys.executable, "-m", "radplug.cli", "plan", "--tasks", str(tasks_file), "--grid", "paper",
-           "--chunk-size", "8", "--out", str(tmp_path / "jobs.csv")]
+           "--grid-chunk", "8", "--out", str(tmp_path / "jobs.csv")]
     res = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
                          cwd=str(REPO))
     assert res.returncode == 0, res.stderr

@@ -96,13 +96,25 @@ def geneSetSpec(entry) {
     return [name, spec, looksLocal ? file(spec, checkIfExists: true) : []]
 }
 
+// The option group of one radplug step: every pipeline parameter whose schema entry lists that step in
+// x-radplug-steps (radplug.options: the step's Options record has exactly these fields), with its value in this run.
+// A module passes the group to its step as one JSON argument (--options), so that a new parameter needs the schema,
+// nextflow.config and the record only.
+def stepOptions(step) {
+    def schema = new groovy.json.JsonSlurper().parse(file("${projectDir}/nextflow_schema.json").toFile())
+    def names = schema['$defs'].collectMany { group, spec ->
+        spec.properties.findAll { name, p -> step in (p['x-radplug-steps'] ?: []) }.keySet() as List
+    }
+    if (!names) { error "stepOptions: no parameter of nextflow_schema.json is taken by the radplug step '${step}'" }
+    return names.collectEntries { [it, params[it]] }
+}
+
 def optionalFile(path) {
     return path ? file(path, checkIfExists: true) : []
 }
 
 workflow RADPLUG {
     main:
-    def seed = params.seed
     ch_versions = Channel.empty()   // every process's versions.yml, collated into pipeline_info/ by REPORT
 
     // ---- inputs: a samplesheet, or the embedded synthetic cohort
@@ -114,7 +126,7 @@ workflow RADPLUG {
             // ---- EXTRACT: radiomic features from images, one task per batch of patients, joined per cohort
             def spec = params.extract_settings.toString()
             def settings_file = spec ==~ /.*\.(ya?ml|json)$/ || spec.contains('/') ? file(spec, checkIfExists: true) : []
-            EXTRACT(Channel.fromList(batches), settings_file, [extractor: params.extractor, settings: spec])
+            EXTRACT(Channel.fromList(batches), settings_file, stepOptions('extract'))
             EXTRACT_JOIN(EXTRACT.out.features.groupTuple())
             ch_versions = ch_versions.mix(EXTRACT.out.versions, EXTRACT_JOIN.out.versions)
             ch_extracted = EXTRACT_JOIN.out.table.toList().map { t -> t.collectEntries { [it[0], it[1]] } }
@@ -129,12 +141,7 @@ workflow RADPLUG {
         ch_sim_gmt = Channel.empty()
         ch_versions = ch_versions.mix(SAMPLESHEET.out.versions)
     } else {
-        SIMULATE(
-            [seed: seed, n_train: params.sim_n_train, n_test: params.sim_n_test, n_genes: params.sim_n_genes,
-             n_sets: params.sim_n_sets, features_per_group: params.sim_features_per_group,
-             group_sizes: params.sim_group_sizes, signal: params.sim_signal],
-            optionalFile(params.sim_gmt)
-        )
+        SIMULATE(stepOptions('simulate'), optionalFile(params.sim_gmt))
         SAMPLESHEET(SIMULATE.out.samplesheet, SIMULATE.out.samplesheet.map { it.parent.toString() })
         staged = SAMPLESHEET.out.json.map { stageSamplesheet(it, 'simulated samplesheet') }
         ch_truth = SIMULATE.out.truth
@@ -144,12 +151,7 @@ workflow RADPLUG {
 
     INGEST(
         staged.map { it[0] }, staged.map { it[1] }, staged.map { it[2] },
-        optionalFile(params.histology_map),
-        [orientation: params.orientation, clinical_targets: params.clinical_targets, collapse: params.collapse,
-         id_column: params.id_column, histology_column: params.histology_column,
-         allow_sample_mismatch: params.allow_sample_mismatch, radiomics_id_pattern: params.radiomics_id_pattern,
-         radiomics_include: params.radiomics_include, radiomics_exclude: params.radiomics_exclude,
-         radiomics_max_correlation: params.radiomics_max_correlation]
+        optionalFile(params.histology_map), stepOptions('ingest')
     )
     // ---- gene-set sources (checked by PREFLIGHT, used by MASK): [name, spec, staged file or []]. A spec that is a
     // local file is staged; anything else (a URL, an MSigDB release, a plugin's own spec) is passed through to the
@@ -167,27 +169,22 @@ workflow RADPLUG {
     PREFLIGHT(INGEST.out.expression, INGEST.out.labels, INGEST.out.features,
               ch_gs.map { l -> l.findAll { it[2] }.collect { it[2] } },
               ch_gs.map { l -> def i = -1; l.collect { [it[0], it[1], it[2] ? ++i : -1] } },
-              [models: params.models, grid: params.grid, cv_folds: params.cv_folds, seed: seed, n_boot: params.n_boot,
-               n_random: params.mask_n_random, interpreters: params.interpreters, min_set_size: params.min_set_size,
-               max_set_size: params.max_set_size, min_minority: params.min_minority, nested_cv: params.nested_cv])
+              stepOptions('preflight'))
     def after_preflight = { ch -> ch.combine(PREFLIGHT.out.tables.map { 'ok' }).map { it[0] }.first() }   // a value channel
     VALIDATE(after_preflight(INGEST.out.expression), INGEST.out.labels, INGEST.out.features,
              INGEST.out.histology_mapping, INGEST.out.label_mapping, INGEST.out.radiomics_selection,
-             [max_missing: params.max_missing])
+             stepOptions('validate'))
     BINARIZE(VALIDATE.out.labels, VALIDATE.out.features, optionalFile(params.feature_groups),
-             [min_minority: params.min_minority])
+             stepOptions('binarize'))
 
     // ---- model search: one task per (unit, family, grid chunk)
-    PLAN(BINARIZE.out.tasks, VALIDATE.out.expression,
-         [models: params.models, grid: params.grid, grid_chunk: params.grid_chunk,
-          user_input: params.input as boolean, nested_cv: params.nested_cv, cv_folds: params.cv_folds,
-          stack_folds: params.stack_folds, n_sources: params.genesets ? params.genesets.toString().tokenize(',').size() : 1])
+    PLAN(BINARIZE.out.tasks, VALIDATE.out.expression, stepOptions('plan'),
+         [user_input: params.input as boolean,
+          n_sources: params.genesets ? params.genesets.toString().tokenize(',').size() : 1])
     // what the run will cost, in the log before SEARCH starts (and in pipeline_info/estimate.txt)
     PLAN.out.estimate.subscribe { f -> log.info("radplug plan --estimate:\n" + f.text.trim()) }
     ch_jobs = PLAN.out.jobs.splitCsv(header: true, quote: '"')
-    def fit_opts = [folds: params.cv_folds, seed: seed, device: params.device, stack_folds: params.stack_folds,
-                    class_weight: params.class_weight, nested_cv: params.nested_cv]
-    SEARCH(ch_jobs, VALIDATE.out.expression, BINARIZE.out.targets, BINARIZE.out.tasks, fit_opts)
+    SEARCH(ch_jobs, VALIDATE.out.expression, BINARIZE.out.targets, BINARIZE.out.tasks, stepOptions('search'))
     // ---- group networks searched in several grid chunks: the per-feature CV of the configuration chosen over all
     //      chunks, once per (group, family), as soon as that unit's chunks are done (one chunk: done in SEARCH)
     ch_group_cv = SEARCH.out.unit_cv
@@ -195,36 +192,33 @@ workflow RADPLUG {
         .map { unit, family, n, f -> tuple(groupKey("${family}\t${unit}".toString(), n.toString().toInteger()), unit, family, f) }
         .groupTuple()
         .map { key, units, families, files -> tuple(units[0], families[0], files) }
-    FEATURE_CV(ch_group_cv, VALIDATE.out.expression, BINARIZE.out.targets, BINARIZE.out.tasks, fit_opts)
-    SELECT(SEARCH.out.cv.mix(FEATURE_CV.out.cv).collect(), [models: params.models])
+    FEATURE_CV(ch_group_cv, VALIDATE.out.expression, BINARIZE.out.targets, BINARIZE.out.tasks,
+               stepOptions('feature-cv'))
+    SELECT(SEARCH.out.cv.mix(FEATURE_CV.out.cv).collect(), stepOptions('select'))
 
     // ---- nested CV (--nested_cv K): per outer fold, select from its inner CV, refit, score the held-out part
     ch_outer = SEARCH.out.nested
         .map { f -> [(f.name =~ /^nested_o(\d+)__/)[0][1] as int, f] }
         .groupTuple()
-    NESTED(ch_outer, VALIDATE.out.expression, BINARIZE.out.targets, BINARIZE.out.tasks,
-           fit_opts + [models: params.models, n_outer: params.nested_cv])
+    NESTED(ch_outer, VALIDATE.out.expression, BINARIZE.out.targets, BINARIZE.out.tasks, stepOptions('nested'))
 
     // ---- final models and the test cohort
     FIT_FINAL(
         BINARIZE.out.targets_list.splitText().map { it.trim() }.filter { it },
-        SELECT.out.selection, VALIDATE.out.expression, BINARIZE.out.targets, BINARIZE.out.tasks, fit_opts
+        SELECT.out.selection, VALIDATE.out.expression, BINARIZE.out.targets, BINARIZE.out.tasks, stepOptions('fit')
     )
     EVALUATE(FIT_FINAL.out.model.map { it[1] }.collect(), VALIDATE.out.expression, BINARIZE.out.targets,
-             [n_boot: params.n_boot, seed: seed, mask_min_auc: params.mask_min_auc, mask_target_q: params.mask_target_q])
+             stepOptions('evaluate'))
 
     // ---- gene-set masking: one task per (model, gene-set source)
     ch_mask_targets = EVALUATE.out.mask_targets.splitText().map { it.trim() }.filter { it }
     ch_mask_in = FIT_FINAL.out.model
         .join(ch_mask_targets.map { [it] })
         .combine(ch_sources)
-    MASK(ch_mask_in, VALIDATE.out.expression, BINARIZE.out.targets,
-         [min_set_size: params.min_set_size, max_set_size: params.max_set_size, n_random: params.mask_n_random,
-          max_random: params.mask_max_random, null_bins: params.mask_null_bins, fdr_scope: params.mask_fdr_scope,
-          interpreters: params.interpreters, seed: seed, device: params.device])
+    MASK(ch_mask_in, VALIDATE.out.expression, BINARIZE.out.targets, stepOptions('mask'))
     SIGNIFICANCE(MASK.out.masking.collect(), MASK.out.null_dist.collect(), MASK.out.coverage.collect(),
                  MASK.out.dropped.collect(), MASK.out.interpretations.collect().ifEmpty([]),
-                 optionalFile(params.modules), [fdr_scope: params.mask_fdr_scope])
+                 optionalFile(params.modules), stepOptions('significance'))
 
     // ---- report
     ch_versions = ch_versions.mix(INGEST.out.versions, PREFLIGHT.out.versions, VALIDATE.out.versions,

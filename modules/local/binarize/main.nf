@@ -18,7 +18,8 @@ process BINARIZE {
     def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
     def groups = group_overrides ? "--group-overrides ${q(group_overrides)}" : ''
     """
-    radplug-binarize --labels ${labels} --features ${features} --outdir . --min-minority ${opts.min_minority} ${groups}
+    radplug-binarize --labels ${labels} --features ${features} --outdir . ${groups} \\
+        --options ${q(groovy.json.JsonOutput.toJson(opts))}
     radplug-versions --process '${task.process}' > versions.yml
     """
 

@@ -15,10 +15,10 @@ process EVALUATE {
     path("versions.yml")      , emit: versions
 
     script:
+    def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
     """
     radplug-evaluate --models models/* --expression ${expression} --targets ${targets} --outdir evaluation \\
-        --n-boot ${opts.n_boot} --seed ${opts.seed} --mask-min-auc ${opts.mask_min_auc} \\
-        --mask-target-q ${opts.mask_target_q}
+        --options ${q(groovy.json.JsonOutput.toJson(opts))}
     radplug-versions --process '${task.process}' > versions.yml
     """
 

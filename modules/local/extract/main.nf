@@ -19,14 +19,16 @@ process EXTRACT {
     def rows = (0..<ids.size()).collect { i ->
         [ids[i], imgs[i], msks[i], labels[i], sources[i][0], sources[i][1]].collect(quote).join(',')
     }
-    def settings = settings_file ?: opts.settings
+    def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
+    // a settings file is staged: the step reads its staged copy
+    def options = settings_file ? opts + [extract_settings: settings_file.name] : opts
     """
     cat > manifest.csv <<'RADPLUG_EOF'
 sample_id,image,mask,label,image_source,mask_source
 ${rows.join('\n')}
 RADPLUG_EOF
-    radplug-extract --manifest manifest.csv --extractor ${opts.extractor} --settings '${settings}' \\
-        --out features_${batch}.csv --info extraction_${batch}.json
+    radplug-extract --manifest manifest.csv --out features_${batch}.csv --info extraction_${batch}.json \\
+        --options ${q(groovy.json.JsonOutput.toJson(options))}
     radplug-versions --process '${task.process}' > versions.yml
     """
 

@@ -18,8 +18,7 @@ process FEATURE_CV {
     def out = "featurecv_${family}__${unit.replace(':', '-')}.parquet"
     """
     radplug-feature-cv --cv parts/* --expression ${expression} --targets ${targets} --tasks ${tasks} \\
-        --unit ${q(unit)} --family ${q(family)} --folds ${opts.folds} --seed ${opts.seed} --device ${q(opts.device)} \\
-        ${opts.stack_folds ? '--stack-folds' : '--no-stack-folds'} --class-weight ${q(opts.class_weight)} --out ${q(out)}
+        --unit ${q(unit)} --family ${q(family)} --out ${q(out)} --options ${q(groovy.json.JsonOutput.toJson(opts))}
     radplug-versions --process '${task.process}' > versions.yml
     """
 

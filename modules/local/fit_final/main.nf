@@ -18,8 +18,7 @@ process FIT_FINAL {
     def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
     """
     radplug-fit --target ${q(target)} --selection ${selection} --expression ${expression} --targets ${targets} \\
-        --tasks ${tasks} --seed ${opts.seed} --device ${q(opts.device)} --class-weight ${q(opts.class_weight)} \\
-        --outdir model
+        --tasks ${tasks} --outdir model --options ${q(groovy.json.JsonOutput.toJson(opts))}
     radplug-versions --process '${task.process}' > versions.yml
     """
 

@@ -22,10 +22,7 @@ process MASK {
     def gs = geneset_file ? "${source}=${geneset_file}" : "${source}=${spec}"
     """
     radplug-mask --model ${model} --expression ${expression} --targets ${targets} \\
-        --genesets ${q(gs)} --outdir . --min-set-size ${opts.min_set_size} \\
-        --max-set-size ${opts.max_set_size} --n-random ${opts.n_random} --max-random ${opts.max_random} \\
-        --max-null-sizes ${opts.null_bins} --fdr-scope ${q(opts.fdr_scope)} \\
-        --interpreters ${q(opts.interpreters)} --seed ${opts.seed} --device ${q(opts.device)}
+        --genesets ${q(gs)} --outdir . --options ${q(groovy.json.JsonOutput.toJson(opts))}
     radplug-versions --process '${task.process}' > versions.yml
     """
 

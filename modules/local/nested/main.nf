@@ -18,8 +18,7 @@ process NESTED {
     """
     mkdir -p cv
     radplug-nested --cv parts/* --expression ${expression} --targets ${targets} --tasks ${tasks} \\
-        --models ${q(opts.models)} --outer-fold ${outer} --n-outer ${opts.n_outer} --seed ${opts.seed} \\
-        --device ${q(opts.device)} --class-weight ${q(opts.class_weight)} --out cv/nested_o${outer}.parquet
+        --outer-fold ${outer} --out cv/nested_o${outer}.parquet --options ${q(groovy.json.JsonOutput.toJson(opts))}
     radplug-versions --process '${task.process}' > versions.yml
     """
 

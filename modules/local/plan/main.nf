@@ -4,7 +4,8 @@ process PLAN {
     input:
     path(tasks)
     path(expression)
-    val(opts)
+    val(opts)       // the plan step's pipeline parameters (radplug.options.PlanOptions)
+    val(context)    // [user_input: the run is on --input data, n_sources: gene-set sources]
 
     output:
     path("jobs.csv"), emit: jobs
@@ -14,10 +15,8 @@ process PLAN {
     script:
     def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
     """
-    radplug-plan --tasks ${tasks} --models ${q(opts.models)} --grid ${q(opts.grid)} --chunk-size ${opts.grid_chunk} \\
-        ${opts.user_input ? '--user-input' : ''} --nested-cv ${opts.nested_cv} --folds ${opts.cv_folds} --out jobs.csv \\
-        ${opts.stack_folds ? '--stack-folds' : '--no-stack-folds'} --sources ${opts.n_sources} \\
-        --estimate --expression ${expression} > estimate.txt
+    radplug-plan --tasks ${tasks} ${context.user_input ? '--user-input' : ''} --sources ${context.n_sources} --out jobs.csv \\
+        --estimate --expression ${expression} --options ${q(groovy.json.JsonOutput.toJson(opts))} > estimate.txt
     radplug-versions --process '${task.process}' > versions.yml
     """
 

@@ -21,10 +21,8 @@ process PREFLIGHT {
     def shown = gs_specs.collect { q(it[1]) }.join(' ')
     """
     radplug-preflight --expression ${expression} --labels ${labels} --features ${features} --outdir preflight \\
-        ${gs ? '--genesets ' + gs + ' --geneset-paths ' + shown : ''} --models ${q(opts.models)} --grid ${q(opts.grid)} \\
-        --cv-folds ${opts.cv_folds} --seed ${opts.seed} --n-boot ${opts.n_boot} --mask-n-random ${opts.n_random} \\
-        --interpreters ${q(opts.interpreters)} --min-set-size ${opts.min_set_size} \\
-        --max-set-size ${opts.max_set_size} --min-minority ${opts.min_minority} --nested-cv ${opts.nested_cv}
+        ${gs ? '--genesets ' + gs + ' --geneset-paths ' + shown : ''} \\
+        --options ${q(groovy.json.JsonOutput.toJson(opts))}
     radplug-versions --process '${task.process}' > versions.yml
     """
 

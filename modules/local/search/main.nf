@@ -19,15 +19,14 @@ process SEARCH {
     def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
     def outer = (job.outer ?: '-1') as int
     def out = outer >= 0 ? "nested_${job.job_id}.parquet" : "cv_${job.job_id}.parquet"
-    def nested = outer >= 0 ? "--outer-fold ${outer} --n-outer ${opts.nested_cv}" : ''
+    def nested = outer >= 0 ? "--outer-fold ${outer}" : ''
     // a group network searched in several chunks gets its per-feature CV once, in FEATURE_CV, after all chunks
     // (the search only; an outer fold of nested CV keeps it in SEARCH, per chunk: radplug.nested)
     def feature_cv = job.n_chunks.toString().toInteger() > 1 && outer < 0 ? '--no-feature-cv' : ''
     """
     radplug-search --expression ${expression} --targets ${targets} --tasks ${tasks} --unit ${q(job.unit)} \\
         --family ${q(job.family)} --grid ${q(job.preset)} --chunk ${job.chunk} --n-chunks ${job.n_chunks} \\
-        --folds ${opts.folds} --seed ${opts.seed} --device ${q(opts.device)} ${opts.stack_folds ? '--stack-folds' : '--no-stack-folds'} \\
-        --class-weight ${q(opts.class_weight)} ${feature_cv} ${nested} --out ${q(out)}
+        ${feature_cv} ${nested} --out ${q(out)} --options ${q(groovy.json.JsonOutput.toJson(opts))}
     radplug-versions --process '${task.process}' > versions.yml
     """
 

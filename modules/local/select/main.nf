@@ -14,7 +14,7 @@ process SELECT {
     script:
     def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
     """
-    radplug-select --cv parts/* --models ${q(opts.models)} --outdir cv
+    radplug-select --cv parts/* --outdir cv --options ${q(groovy.json.JsonOutput.toJson(opts))}
     radplug-versions --process '${task.process}' > versions.yml
     """
 

@@ -20,7 +20,7 @@ process SIGNIFICANCE {
     def compare = modules ? "radplug-modules --masking masking/masking.parquet --modules ${q(modules)} --outdir masking" : ''
     """
     radplug-significance --masking in/masking/* --null in/null/* --coverage in/coverage/* \\
-        --dropped in/dropped/* ${interp} --fdr-scope ${opts.fdr_scope} --outdir masking
+        --dropped in/dropped/* ${interp} --outdir masking --options ${q(groovy.json.JsonOutput.toJson(opts))}
     ${compare}
     radplug-versions --process '${task.process}' > versions.yml
     """

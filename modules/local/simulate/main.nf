@@ -17,9 +17,7 @@ process SIMULATE {
     def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
     def gmt_arg = gmt ? "--gmt ${q(gmt)}" : ''
     """
-    radplug-simulate --outdir simulated --seed ${opts.seed} --n-train ${opts.n_train} --n-test ${opts.n_test} \\
-        --n-genes ${opts.n_genes} --n-sets ${opts.n_sets} --features-per-group ${opts.features_per_group} \\
-        --group-sizes ${q(opts.group_sizes)} --signal ${opts.signal} ${gmt_arg}
+    radplug-simulate --outdir simulated ${gmt_arg} --options ${q(groovy.json.JsonOutput.toJson(opts))}
     radplug-versions --process '${task.process}' > versions.yml
     """
 

@@ -21,9 +21,10 @@ process VALIDATE {
     path("versions.yml")      , emit: versions
 
     script:
+    def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
     """
     radplug-validate --expression ${expression} --labels ${labels} --features ${features} --outdir data \\
-        --max-missing ${opts.max_missing}
+        --options ${q(groovy.json.JsonOutput.toJson(opts))}
     cp ${histology_mapping} data/histology_mapping.csv
     cp ${label_mapping} data/label_mapping.csv
     cp ${radiomics_selection} data/radiomics_selection.csv
