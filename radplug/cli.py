@@ -243,11 +243,14 @@ def cmd_feature_cv(a: argparse.Namespace) -> None:
 
 
 def cmd_select(a: argparse.Namespace) -> None:
-    from radplug.search import select
+    from radplug.search import check_cv_complete, select
 
     cv = pd.concat([read_parquet(p) for p in a.cv], ignore_index=True)
     cv = cv.sort_values(["unit", "family", "config_id", "target", "fold"]).reset_index(drop=True)
-    summary, selection = select(cv, _csv_list(a.options.models))
+    families = _csv_list(a.options.models)
+    if a.tasks:
+        check_cv_complete(cv, read_parquet(a.tasks), families)
+    summary, selection = select(cv, families)
     out = Path(a.outdir)
     write_parquet(cv, out / "cv_results.parquet", "select")
     write_parquet(summary, out / "cv_summary.parquet", "select")
@@ -577,6 +580,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("select", help="pick the best family and configuration per target")
     s.add_argument("--cv", nargs="+", required=True)
+    s.add_argument("--tasks", default=None, help="BINARIZE's tasks table: every target must have CV results")
     s.add_argument("--outdir", required=True)
     add_options(s, SelectOptions)
     s.set_defaults(func=cmd_select)

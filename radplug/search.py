@@ -18,7 +18,7 @@ import pandas as pd
 
 from radplug.binarize import encode_target
 from radplug.cv import cv_splits, family_device, make_pipeline
-from radplug.io import safe_id
+from radplug.io import RadplugInputError, safe_id
 from radplug.metrics import task_scores
 from radplug.plugins import get_family
 from radplug.progress import Progress
@@ -236,6 +236,25 @@ def _align_proba(pipe, proba: np.ndarray, n_classes: int) -> np.ndarray:
     out = np.zeros((proba.shape[0], n_classes))
     out[:, classes.astype(int)] = proba
     return out
+
+
+def check_cv_complete(cv: pd.DataFrame, tasks: pd.DataFrame, families: list[str]) -> None:
+    """Every target of the tasks table has CV results and every family produced some: otherwise a SEARCH task's
+    results never reached SELECT (a wiring or resume problem), and selecting from what is there would drop
+    targets or families silently. RadplugInputError naming what is missing."""
+    missing = sorted(set(tasks["target"]) - set(cv["target"]))
+    if missing:
+        rows = tasks[tasks["target"].isin(missing)]
+        groups = sorted(rows.loc[rows["source"] == "radiomic", "group"].unique())
+        where = f" (radiomic group(s) {', '.join(map(str, groups[:10]))})" if groups else ""
+        raise RadplugInputError(
+            f"{len(missing)} of {len(tasks)} targets have no CV results ({', '.join(missing[:10])}"
+            f"{', ...' if len(missing) > 10 else ''}){where}: their SEARCH tasks' results did not reach SELECT. "
+            "Check those tasks in the run's trace and log, then re-run with -resume")
+    absent = [f for f in families if f not in set(cv["family"])]
+    if absent:
+        raise RadplugInputError(f"model famil{'ies' if len(absent) > 1 else 'y'} {', '.join(absent)} produced no CV "
+                                "results: check its SEARCH tasks in the run's trace and log, then re-run with -resume")
 
 
 def select(cv: pd.DataFrame, families: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -199,9 +199,10 @@ def test_stacked_folds_within_a_memory_budget(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("RADPLUG_MEMORY_GB", str(0.5 * need / MEMORY_SHARE / 2**30))
     with pytest.raises(ValueError, match="give the SEARCH tasks more memory"):
         stacked_fold_proba(SMALL, X, y, splits, 0)
-    # the paper's widest network on the paper's genes: about 2.4 GB per fold while training
+    # the paper's widest network on the paper's genes: about 3.7 GB per fold while training (measured by
+    # benchmarks/bench_wide_network.py: 24 bytes per parameter)
     wide = member_bytes(262, 21_766, 3, 6000, 4)
-    assert 2.0e9 < wide < 3.0e9
+    assert 3.4e9 < wide < 4.2e9
 
 
 @pytest.mark.parametrize("optimizer,classes", [("nadam", 2), ("adadelta", 3)])

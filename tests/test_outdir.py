@@ -63,3 +63,14 @@ def test_report_reads_the_newest_trace(tmp_path: Path) -> None:
     build_report(tmp_path)
     timings = pd.read_csv(tmp_path / "report" / "tables" / "timings.csv")
     assert timings["name"].tolist() == ["RADPLUG:NEW_STEP"]
+
+
+@pytest.mark.pipeline
+def test_parameter_errors_say_what_to_give(tmp_path: Path) -> None:
+    """A value-less numeric flag and an out-of-range value: refused together, each with a remedy, before any
+    process starts."""
+    r = run_nextflow(tmp_path, "-profile", "test", "--nested_cv", "--seed", "-1", timeout=300)
+    assert r.returncode != 0, r.log
+    assert "--nested_cv needs a value, e.g. --nested_cv 0" in r.log
+    assert "--seed must be >= 0, got -1: give a value between 0 and 4294967295 (default 42)" in r.log
+    assert "Submitted process" not in r.log

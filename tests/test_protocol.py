@@ -19,7 +19,7 @@ import pytest
 from conftest import REPO
 
 from radplug.final import evaluate, fit_final, micro_auc_ci
-from radplug.io import write_parquet
+from radplug.io import RadplugInputError, write_parquet
 from radplug.search import grid, plan_jobs, run_job, select
 
 FAMILIES = ["mlp", "enet", "svm", "rf", "gbt"]
@@ -180,3 +180,23 @@ def test_prior_only_micro_auc_baseline() -> None:
     got = prior_micro_auc(y_test, y_train, 3)
     assert got == pytest.approx(brute) and 0.6 < got < 0.7
     assert prior_micro_auc(y_test, np.repeat([0, 1, 2], 10), 3) == pytest.approx(0.5)   # equal priors
+
+
+def test_select_refuses_targets_without_cv_results(cohort: dict, glcm_search: pd.DataFrame, tmp_path: Path) -> None:
+    """SELECT gets the tasks table: a target (or a family) whose SEARCH results never arrived is named, not dropped."""
+    from radplug.cli import main
+    from radplug.search import check_cv_complete
+
+    glcm = cohort["tasks"][cohort["tasks"]["target"].isin(glcm_search["target"])]
+    check_cv_complete(glcm_search, glcm, ["mlp", "enet"])          # complete: no error
+    with pytest.raises(RadplugInputError, match=r"1 of \d+ targets have no CV results \(GLCM_"):
+        check_cv_complete(glcm_search[glcm_search["target"] != glcm["target"].iloc[0]], glcm, ["mlp", "enet"])
+    with pytest.raises(RadplugInputError, match="model family svm produced no CV results"):
+        check_cv_complete(glcm_search, glcm, ["mlp", "enet", "svm"])
+    # through the step, as the pipeline runs it: exit 2, nothing written
+    cv_file, tasks_file = tmp_path / "cv.parquet", tmp_path / "tasks.parquet"
+    write_parquet(glcm_search[glcm_search["target"] != glcm["target"].iloc[0]], cv_file, "test")
+    write_parquet(cohort["tasks"], tasks_file, "test")
+    assert main(["select", "--cv", str(cv_file), "--tasks", str(tasks_file), "--outdir", str(tmp_path / "cv"),
+                 "--models", "mlp,enet"]) == 2
+    assert not (tmp_path / "cv").exists()

@@ -39,6 +39,9 @@ def test_stub_run_of_the_whole_dag(tmp_path: Path) -> None:
     assert _processes(run.outdir) == SIMULATED_DAG
     versions = _versions(run.outdir)
     assert {k.split(":")[-1] for k in versions if k.startswith("RADPLUG:")} == SIMULATED_DAG
+    # each step runs in its subworkflow (subworkflows/local/): RADPLUG:<subworkflow>:<process>
+    assert {k.split(":")[1] for k in versions if k.startswith("RADPLUG:")} == {
+        "PREPARE_DATA", "TRAIN_MODELS", "EXPLAIN_MODELS", "REPORTING"}
     assert "Nextflow: 24.10" in versions["Workflow"] and "radplug:" in versions["Workflow"]
     assert all("torch:" in v and "scikit-learn:" in v for k, v in versions.items() if k != "Workflow")
     # no process's own versions.yml is published beside the results
@@ -61,4 +64,4 @@ def test_stub_run_with_image_manifest_covers_extract(tmp_path: Path) -> None:
     assert run.returncode == 0, run.log[-4000:]
     done = _processes(run.outdir)
     assert {"EXTRACT", "EXTRACT_JOIN", "SAMPLESHEET", "MASK", "REPORT"} <= done and "SIMULATE" not in done
-    assert {"RADPLUG:EXTRACT", "RADPLUG:EXTRACT_JOIN"} <= set(_versions(run.outdir))
+    assert {"RADPLUG:PREPARE_DATA:EXTRACT", "RADPLUG:PREPARE_DATA:EXTRACT_JOIN"} <= set(_versions(run.outdir))

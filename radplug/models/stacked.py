@@ -376,8 +376,11 @@ def member_logits(trained: TrainedMembers, Xs, rows: list[np.ndarray], device: s
     return [out[f, :len(r)] for f, r in enumerate(rows)]
 
 
-#: Bytes per network parameter while training: float32 weight, gradient and two optimiser moments (Nadam, Adadelta).
-BYTES_PER_PARAMETER = 16
+#: Bytes per network parameter while training: float32 weight, gradient, two optimiser moments (Nadam, Adadelta), the
+#: best epoch's copy, and the optimiser step's temporaries. Measured with benchmarks/bench_wide_network.py (a 6,000-wide
+#: network on 21,766 genes, two stacked members): 5.4 GB resident between steps, 7.5 GB at the step's peak, i.e.
+#: about 24 bytes per parameter (16, the count without the copy and the temporaries, put two members in 10 GB).
+BYTES_PER_PARAMETER = 24
 #: Share of the memory limit that fold-stacked training may plan to use (the rest: Python, data, batch buffers).
 MEMORY_SHARE = 0.6
 
@@ -468,6 +471,7 @@ def stacked_fold_proba(params: dict[str, Any], X: np.ndarray, y: np.ndarray,
         logits = member_logits(trained, Xs[group], [splits[f][1] for f in group], device)
         probas += [cfg.logits_to_proba(lg) for lg in logits]
         epochs += list(trained.n_epochs)
+        del trained, logits   # free this group's networks before the next group trains (the budget is per group)
     if return_epochs:
         return probas, epochs
     return probas

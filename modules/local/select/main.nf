@@ -3,6 +3,7 @@ process SELECT {
 
     input:
     path(cv_parts, stageAs: 'parts/*')
+    path(tasks)
     val(opts)
 
     output:
@@ -14,7 +15,7 @@ process SELECT {
     script:
     def q = { s -> "'" + s.toString().replace("'", "'\\''") + "'" }
     """
-    radplug-select --cv parts/* --outdir cv --options ${q(groovy.json.JsonOutput.toJson(opts))}
+    radplug-select --cv parts/* --tasks ${tasks} --outdir cv --options ${q(groovy.json.JsonOutput.toJson(opts))}
     radplug-versions --process '${task.process}' > versions.yml
     """
 
