@@ -127,6 +127,26 @@ def max_table_differences(a: Path, b: Path) -> dict[str, float]:
 
 
 @pytest.fixture(scope="session")
+def cohort(tmp_path_factory) -> dict:
+    """The -profile test cohort (conf/test.config) as in-memory tables, for real fits without Nextflow: 120 train /
+    60 test, 400 genes, signal 1.3, seed 42, through the real simulate -> ingest -> validate -> binarize chain.
+    Shared by the session: tests read it and copy before changing anything."""
+    from radplug.binarize import binarize
+    from radplug.ingest import ingest
+    from radplug.simulate import simulate_cohort, write_simulated
+    from radplug.validate import validate
+
+    out = tmp_path_factory.mktemp("sim")
+    sim = simulate_cohort(120, 60, 400, 24, 2, None, 1.3, 42)
+    write_simulated(sim, out, 42)
+    ing = ingest(out / "samplesheet.csv")
+    val = validate(ing.expression, ing.labels, ing.features, 0.2)
+    targets, tasks, _ = binarize(val.labels, val.features, 0.10, None)
+    return {"expression": val.expression, "targets": targets, "tasks": tasks, "truth": sim.ground_truth,
+            "dir": out}
+
+
+@pytest.fixture(scope="session")
 def test_profile_run(tmp_path_factory) -> NextflowRun:
     """One real `nextflow run main.nf -profile test`, shared by the pipeline tests."""
     run = run_nextflow(tmp_path_factory.mktemp("test_profile"), "-profile", "test")

@@ -68,14 +68,21 @@ def _merge_args(base: tuple[str, ...], extra: tuple[str, ...]) -> list[str]:
     return [x for k, v in merged.items() for x in (k, *v)]
 
 
-# a representative subset also runs as real processes (bin/radplug-ingest, bin/radplug-validate)
+# a representative subset also runs as real processes (bin/radplug-ingest, bin/radplug-validate,
+# bin/radplug-preflight): the console scripts' real exit status and output, each refusal kind of every step
 SUBPROCESS_CASES = (
     "sheet_bad_role",
     "expression_binary",
     "expression_non_numeric",
     "sample_mismatch",
+    "sample_in_two_cohorts_case",
     "single_class_target",
     "missing_values",
+    "pf_geneset_two_field_line",
+    "pf_models_stray_comma",
+    "pf_continuous_target",
+    "pf_class_with_one_patient",
+    "pf_test_cohort_no_shared_genes",
 )
 
 
@@ -240,30 +247,33 @@ def test_malformed_cli_subprocess(name: str, tmp_path: Path, clean_tables) -> No
 
 
 # --------------------------------------------------------------------------- real nextflow runs
+# One case per step that can refuse (INGEST: malformed_cases.PIPELINE_CASES; VALIDATE; PREFLIGHT below; the
+# parameter schema at launch) runs through real `nextflow run`: the refusal stops the run, its message (with what
+# to do) reaches the log, and nothing is published. Every other case runs the same step's code above (in-process
+# and, for SUBPROCESS_CASES, as the real console script): a whole `nextflow run` per case would add ~12 s each and
+# test no more of the pipeline.
 @pytest.mark.pipeline
 @pytest.mark.parametrize("name", PIPELINE_CASES)
 def test_malformed_pipeline(name: str, tmp_path: Path) -> None:
     c = case(name)
     cohort = base_cohort()
     c.edit(cohort)
-    out = run_refused(tmp_path, write_cohort(cohort, tmp_path / "in"), gmt=GOOD_GMT).log
+    r = run_refused(tmp_path, write_cohort(cohort, tmp_path / "in"), gmt=GOOD_GMT)
+    out = r.log
     assert re.search(c.message, re.sub(r"\s+", " ", out)) or re.search(c.message, out), out
+    status = {row["name"].split(" ")[0].split(":")[-1]: row["status"] for row in read_trace(r.outdir)}
+    assert status.get(c.step.upper()) == "FAILED", status          # the step whose code refuses it
 
 
-# PREFLIGHT cases through real `nextflow run`: each stops in PREFLIGHT (right after INGEST), before VALIDATE and
+# PREFLIGHT cases through real `nextflow run`, one per kind of check (a gene-set source, a parameter against the
+# cohort, the two cohorts against each other): each stops in PREFLIGHT (right after INGEST), before VALIDATE and
 # any SEARCH task, and publishes nothing besides pipeline_info/. `--seed -1` is refused even earlier, by the
-# parameter schema at launch (message given here).
+# parameter schema at launch (message given here). `--nested_cv` too large for the cohort runs through Nextflow in
+# tests/test_nested.py.
 PIPELINE_PREFLIGHT = {
     "pf_geneset_no_gene_matches": None,
-    "pf_geneset_two_field_line": None,
-    "pf_models_stray_comma": None,
-    "pf_models_duplicate": None,
     "pf_cv_folds_too_many": None,
-    "pf_continuous_target": None,
-    "pf_class_with_one_patient": None,
-    "pf_test_cohort_no_shared_genes": None,
     "pf_test_cohort_copy_of_train": None,
-    "pf_nested_cv_too_few": None,
     "pf_seed_negative": r"--seed must be >= 0, got -1",
 }
 

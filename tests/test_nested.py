@@ -31,23 +31,6 @@ K = 3       # outer folds
 FOLDS = 3   # inner folds
 
 
-@pytest.fixture(scope="module")
-def cohort(tmp_path_factory) -> dict:
-    """The -profile test cohort (conf/test.config): 120 train / 60 test, 400 genes, signal 1.3, seed 42."""
-    from radplug.binarize import binarize
-    from radplug.ingest import ingest
-    from radplug.simulate import simulate_cohort, write_simulated
-    from radplug.validate import validate
-
-    out = tmp_path_factory.mktemp("sim")
-    sim = simulate_cohort(120, 60, 400, 24, 2, None, 1.3, 42)
-    write_simulated(sim, out, 42)
-    ing = ingest(out / "samplesheet.csv")
-    val = validate(ing.expression, ing.labels, ing.features, 0.2)
-    targets, tasks, _ = binarize(val.labels, val.features, 0.10, None)
-    return {"expression": val.expression, "targets": targets, "tasks": tasks, "truth": sim.ground_truth}
-
-
 def _codes(targets: pd.DataFrame, target: str) -> pd.Series:
     tr = targets[targets["cohort"] == "train"].set_index("sample_id")[target]
     return tr.dropna()
