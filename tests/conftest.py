@@ -84,9 +84,9 @@ def run_refused(launch_dir: Path, sheet: Path, *args: str, gmt: bytes | None = N
     return run
 
 
-def run_pipeline(launch_dir: Path, profile: str, timeout: int = 2400) -> Path:
-    """A real ``nextflow run main.nf -profile PROFILE`` that must succeed; its results dir."""
-    run = run_nextflow(launch_dir, "-profile", profile, timeout=timeout)
+def run_pipeline(launch_dir: Path, profile: str, *args: str, timeout: int = 2400) -> Path:
+    """A real ``nextflow run main.nf -profile PROFILE ARGS`` that must succeed; its results dir."""
+    run = run_nextflow(launch_dir, "-profile", profile, *args, timeout=timeout)
     log = (launch_dir / ".nextflow.log").read_text(errors="replace")[-3000:] if run.returncode else ""
     assert run.returncode == 0, f"-profile {profile} failed:\n{run.stdout[-4000:]}\n{run.stderr[-2000:]}\n{log}"
     return run.outdir

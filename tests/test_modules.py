@@ -89,7 +89,9 @@ def test_compare_on_real_reactome_names(tmp_path):
 def test_pipeline_modules_and_mask_fan_out(test_profile_run, tmp_path):
     """-profile test with two gene-set sources and --modules: one MASK task per (model, source), and
     SIGNIFICANCE writes masking/module_comparison.parquet. Resumes the suite's shared test-profile run: the
-    steps before MASK are cached, MASK runs anew (new gene-set inputs)."""
+    steps before MASK are cached, MASK runs anew (new gene-set inputs), with 50 random sets per size (as
+    tests/test_plugins.py's resumed run) instead of the profile's 100: the fan-out and the module table are checked
+    here, not the null's resolution."""
     rng = np.random.default_rng(0)
     genes = [f"SG{i:05d}" for i in range(1, 401)]             # the test profile's simulated gene names
     for name, prefix in (("a.gmt", "MYSET_"), ("h.gmt", "HALLMARK_FAKE_")):
@@ -102,6 +104,7 @@ def test_pipeline_modules_and_mask_fan_out(test_profile_run, tmp_path):
     run = run_nextflow(test_profile_run.launch_dir, "-profile", "test", "-resume",
                        "--genesets", f"custom={tmp_path / 'a.gmt'},msigdb_hallmark={tmp_path / 'h.gmt'}",
                        "--modules", str(tmp_path / "modules.csv"), "--mask_min_auc", "0.5",
+                       "--mask_n_random", "50", "--mask_max_random", "200",
                        outdir=str(tmp_path / "res"))
     assert run.returncode == 0, run.log[-6000:]
     masking = read_parquet(tmp_path / "res" / "masking" / "masking.parquet")
