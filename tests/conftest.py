@@ -154,6 +154,54 @@ def test_profile_run(tmp_path_factory) -> NextflowRun:
     return run
 
 
+# ---------------------------------------------------------------------------------------------------- test levels
+# tests/unit: pure Python, no subprocess; tests/step: a real step or CLI as a subprocess, PyRadiomics, Nextflow's
+# config, the browser, pip-installed plugins; tests/pipeline: real `nextflow run` (stub runs first). `make test`
+# runs them in that order, the pipeline level's slow tier (the heavy real runs) last.
+LEVELS = ("unit", "step", "pipeline")
+# the slow tier: heavy real runs (minutes each on 2 cores). Every test that reads the shared test-profile run
+# (`test_profile_run`) is in it too, and so is a whole module listed with None.
+SLOW: dict[str, set[str] | None] = {
+    "test_resume": None,
+    "test_slurm": None,
+    "test_containers": None,
+    "test_nsclc_pipeline": None,
+    "test_verhaak_pipeline": None,
+    "test_absent_class_pipeline": None,
+    "test_pyradiomics_pipeline": {"test_nsclc_paper_universe_pipeline"},
+    "test_nested_pipeline": {"test_pipeline_nested_cv_publishes_estimates_side_by_side"},
+    "test_feature_cv_once_pipeline": {"test_pipeline_runs_feature_cv_once_per_group"},
+    "test_extract_pipeline": {"test_images_through_extract_and_the_whole_pipeline"},
+}
+for _level in LEVELS:                      # helper modules of one level import those of another (test_extract, ...)
+    if str(Path(__file__).parent / _level) not in sys.path:
+        sys.path.insert(1, str(Path(__file__).parent / _level))
+
+
+def _level(item) -> str:
+    parts = Path(str(item.fspath)).relative_to(Path(__file__).parent).parts
+    return parts[0] if len(parts) > 1 and parts[0] in LEVELS else "pipeline"
+
+
+def _slow(item) -> bool:
+    names = SLOW.get(item.module.__name__, set())
+    return names is None or item.originalname in names or "test_profile_run" in item.fixturenames
+
+
 def pytest_collection_modifyitems(session, config, items) -> None:
-    """The stub runs of the whole DAG go first: a wiring mistake fails in seconds, before any real computation."""
-    items.sort(key=lambda item: 0 if item.module.__name__ == "test_stub" else 1)
+    """Each test gets its level's marker (and `slow` for the slow tier); the order is unit, step, then pipeline:
+    the stub runs of the whole DAG first (a wiring mistake fails in seconds), the small real runs, the slow tier
+    last."""
+    def key(item) -> tuple[int, int]:
+        level = _level(item)
+        if level != "pipeline":
+            return LEVELS.index(level), 0
+        if item.module.__name__ == "test_stub" or "stub" in item.originalname:
+            return 2, 0
+        return 2, 2 if _slow(item) else 1
+
+    for item in items:
+        item.add_marker(getattr(pytest.mark, _level(item)))
+        if _level(item) == "pipeline" and _slow(item):
+            item.add_marker(pytest.mark.slow)
+    items.sort(key=key)
