@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Services for the container and SLURM tests (tests/test_containers.py, tests/test_slurm.py), called by CI
+# Services for the container and SLURM tests (tests/pipeline/test_containers.py, tests/pipeline/test_slurm.py), called by CI
 # before pytest. Idempotent and quick when everything is in place:
 #   1. apt-get install podman, debootstrap, runc, slurmctld, slurmd, slurm-client, munge (when missing);
 #   2. a podman drop-in (/etc/containers/containers.conf.d/50-radplug.conf): runc, cgroupfs, no default

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start a single-node SLURM cluster on this machine (slurmctld + slurmd + munge from Debian's packages),
-# for `nextflow run main.nf -profile test,slurm` and tests/test_slurm.py. Idempotent: when the cluster
+# for `nextflow run main.nf -profile test,slurm` and tests/pipeline/test_slurm.py. Idempotent: when the cluster
 # already answers, it only checks the node is up. Needs root.
 #
 #   scripts/slurm-up.sh            install (apt-get, if missing), configure, start, wait until the node is idle

@@ -84,9 +84,9 @@ def run_refused(launch_dir: Path, sheet: Path, *args: str, gmt: bytes | None = N
     return run
 
 
-def run_pipeline(launch_dir: Path, profile: str, timeout: int = 2400) -> Path:
-    """A real ``nextflow run main.nf -profile PROFILE`` that must succeed; its results dir."""
-    run = run_nextflow(launch_dir, "-profile", profile, timeout=timeout)
+def run_pipeline(launch_dir: Path, profile: str, *args: str, timeout: int = 2400) -> Path:
+    """A real ``nextflow run main.nf -profile PROFILE ARGS`` that must succeed; its results dir."""
+    run = run_nextflow(launch_dir, "-profile", profile, *args, timeout=timeout)
     log = (launch_dir / ".nextflow.log").read_text(errors="replace")[-3000:] if run.returncode else ""
     assert run.returncode == 0, f"-profile {profile} failed:\n{run.stdout[-4000:]}\n{run.stderr[-2000:]}\n{log}"
     return run.outdir
@@ -127,6 +127,26 @@ def max_table_differences(a: Path, b: Path) -> dict[str, float]:
 
 
 @pytest.fixture(scope="session")
+def cohort(tmp_path_factory) -> dict:
+    """The -profile test cohort (conf/test.config) as in-memory tables, for real fits without Nextflow: 120 train /
+    60 test, 400 genes, signal 1.3, seed 42, through the real simulate -> ingest -> validate -> binarize chain.
+    Shared by the session: tests read it and copy before changing anything."""
+    from radplug.binarize import binarize
+    from radplug.ingest import ingest
+    from radplug.simulate import simulate_cohort, write_simulated
+    from radplug.validate import validate
+
+    out = tmp_path_factory.mktemp("sim")
+    sim = simulate_cohort(120, 60, 400, 24, 2, None, 1.3, 42)
+    write_simulated(sim, out, 42)
+    ing = ingest(out / "samplesheet.csv")
+    val = validate(ing.expression, ing.labels, ing.features, 0.2)
+    targets, tasks, _ = binarize(val.labels, val.features, 0.10, None)
+    return {"expression": val.expression, "targets": targets, "tasks": tasks, "truth": sim.ground_truth,
+            "dir": out}
+
+
+@pytest.fixture(scope="session")
 def test_profile_run(tmp_path_factory) -> NextflowRun:
     """One real `nextflow run main.nf -profile test`, shared by the pipeline tests."""
     run = run_nextflow(tmp_path_factory.mktemp("test_profile"), "-profile", "test")
@@ -134,6 +154,58 @@ def test_profile_run(tmp_path_factory) -> NextflowRun:
     return run
 
 
+# ---------------------------------------------------------------------------------------------------- test levels
+# tests/unit: pure Python, no subprocess; tests/step: a real step or CLI as a subprocess, PyRadiomics, Nextflow's
+# config, the browser, pip-installed plugins; tests/pipeline: real `nextflow run` (stub runs first). `make test`
+# runs them in that order, the pipeline level's slow tier (the heavy real runs) last.
+LEVELS = ("unit", "step", "pipeline")
+# the slow tier: heavy real runs (minutes each on 2 cores). Every test that reads the shared test-profile run
+# (`test_profile_run`) is in it too, and so is a whole module listed with None.
+SLOW: dict[str, set[str] | None] = {
+    "test_resume": None,
+    "test_slurm": None,
+    "test_containers": None,
+    "test_nsclc_pipeline": None,
+    "test_verhaak_pipeline": None,
+    "test_absent_class_pipeline": None,
+    "test_pyradiomics_pipeline": {"test_nsclc_paper_universe_pipeline"},
+    "test_nested_pipeline": {"test_pipeline_nested_cv_publishes_estimates_side_by_side"},
+    "test_feature_cv_once_pipeline": {"test_pipeline_runs_feature_cv_once_per_group"},
+    "test_extract_pipeline": {"test_images_through_extract_and_the_whole_pipeline"},
+}
+for _level in LEVELS:                      # helper modules of one level import those of another (test_extract, ...)
+    if str(Path(__file__).parent / _level) not in sys.path:
+        sys.path.insert(1, str(Path(__file__).parent / _level))
+
+
+def _level(item) -> str:
+    """unit, step or pipeline by the test's folder (a test elsewhere counts as pipeline: it runs last)."""
+    try:
+        parts = Path(str(item.fspath)).resolve().relative_to(Path(__file__).resolve().parent).parts
+    except ValueError:
+        return "pipeline"
+    return parts[0] if len(parts) > 1 and parts[0] in LEVELS else "pipeline"
+
+
+def _slow(item) -> bool:
+    names = SLOW.get(item.module.__name__, set())
+    return names is None or item.originalname in names or "test_profile_run" in item.fixturenames
+
+
 def pytest_collection_modifyitems(session, config, items) -> None:
-    """The stub runs of the whole DAG go first: a wiring mistake fails in seconds, before any real computation."""
-    items.sort(key=lambda item: 0 if item.module.__name__ == "test_stub" else 1)
+    """Each test gets its level's marker (and `slow` for the slow tier); the order is unit, step, then pipeline:
+    the stub runs of the whole DAG first (a wiring mistake fails in seconds), the small real runs, the slow tier
+    last."""
+    def key(item) -> tuple[int, int]:
+        level = _level(item)
+        if level != "pipeline":
+            return LEVELS.index(level), 0
+        if item.module.__name__ == "test_stub" or "stub" in item.originalname:
+            return 2, 0
+        return 2, 2 if _slow(item) else 1
+
+    for item in items:
+        item.add_marker(getattr(pytest.mark, _level(item)))
+        if _level(item) == "pipeline" and _slow(item):
+            item.add_marker(pytest.mark.slow)
+    items.sort(key=key)

@@ -7,66 +7,17 @@ chain."""
 from __future__ import annotations
 
 import json
-import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO
 
 from radplug.final import evaluate, fit_final, micro_auc_ci
 from radplug.io import RadplugInputError, write_parquet
-from radplug.search import grid, plan_jobs, run_job, select
+from radplug.search import grid, run_job, select
 
 FAMILIES = ["mlp", "enet", "svm", "rf", "gbt"]
-
-
-@pytest.fixture(scope="module")
-def cohort(tmp_path_factory) -> dict:
-    """The -profile test cohort (conf/test.config): 120 train / 60 test, 400 genes, signal 1.3, seed 42."""
-    from radplug.binarize import binarize
-    from radplug.ingest import ingest
-    from radplug.simulate import simulate_cohort, write_simulated
-    from radplug.validate import validate
-
-    out = tmp_path_factory.mktemp("sim")
-    sim = simulate_cohort(120, 60, 400, 24, 2, None, 1.3, 42)
-    write_simulated(sim, out, 42)
-    ing = ingest(out / "samplesheet.csv")
-    val = validate(ing.expression, ing.labels, ing.features, 0.2)
-    targets, tasks, _ = binarize(val.labels, val.features, 0.10, None)
-    return {"expression": val.expression, "targets": targets, "tasks": tasks, "truth": sim.ground_truth,
-            "dir": out}
-
-
-def test_plan_paper_grid_task_counts(cohort: dict, tmp_path: Path) -> None:
-    tasks = cohort["tasks"]
-    n_groups = tasks.loc[tasks["source"] == "radiomic", "group"].nunique()
-    n_clinical = int((tasks["source"] != "radiomic").sum())
-    jobs = plan_jobs(tasks, FAMILIES, "paper", 8)
-    per = jobs.groupby("family").size().to_dict()
-    sizes = {"mlp": 48, "enet": 100, "svm": 400, "rf": 120, "gbt": 150}
-    expected = {f: (n_groups + n_clinical) * math.ceil(sizes[f] / 8) for f in FAMILIES}
-    assert per == expected
-    assert jobs["job_id"].is_unique
-    # every configuration of every family is covered exactly once per unit by the chunks
-    for (unit, fam), g in jobs.groupby(["unit", "family"]):
-        n = len(grid(fam, "paper"))
-        size = math.ceil(n / g["n_chunks"].iloc[0])
-        covered = sorted(i for c in g["chunk"] for i in range(c * size, min(n, (c + 1) * size)))
-        assert covered == list(range(n)), (unit, fam)
-    tasks_file = tmp_path / "tasks.parquet"
-    write_parquet(tasks, tasks_file, "test")
-    cmd = [sys.executable, "-m", "radplug.cli", "plan", "--tasks", str(tasks_file), "--grid", "paper",
-           "--grid-chunk", "8", "--out", str(tmp_path / "jobs.csv")]
-    res = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
-                         cwd=str(REPO))
-    assert res.returncode == 0, res.stderr
-    assert len(pd.read_csv(tmp_path / "jobs.csv")) == sum(expected.values())
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import TOLERANCE, max_table_differences, read_trace, run_pipeline
+from conftest import REPO, TOLERANCE, max_table_differences, read_trace, run_pipeline
 
 
 def _slurm_missing() -> str | None:
@@ -30,7 +30,9 @@ pytestmark = [pytest.mark.slurm, pytest.mark.pipeline,
 
 @pytest.fixture(scope="module")
 def slurm_run(tmp_path_factory) -> Path:
-    return run_pipeline(tmp_path_factory.mktemp("slurm"), "test,slurm")
+    # tests/slurm_poll.config: Nextflow polls the test cluster every second (conf/slurm.config: 5 s)
+    poll = REPO / "tests" / "slurm_poll.config"
+    return run_pipeline(tmp_path_factory.mktemp("slurm"), "test,slurm", "-c", str(poll))
 
 
 def _job(job_id: str) -> dict[str, str]:

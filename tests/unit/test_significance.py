@@ -285,22 +285,3 @@ def test_bad_masking_options_are_refused():
     one_class = targets.assign(t=np.where(targets["cohort"] == "test", "a", targets["t"]))
     with pytest.raises(ValueError, match="two classes"):
         mask_model(model, sim.expression, one_class, prep.members, prep.coverage, "custom")
-
-
-
-@pytest.mark.pipeline
-@pytest.mark.parametrize("args, message", [
-    (["--mask_n_random", "0"], "--mask_n_random must be >= 1"),
-    (["--mask_n_random", "-5"], "--mask_n_random must be >= 1"),
-    (["--mask_n_random", "500", "--mask_max_random", "100"], "--mask_max_random (100) must be at least"),
-    (["--mask_fdr_scope", "everything"], "--mask_fdr_scope must be one of target, run"),
-    (["--mask_target_q", "2"], "--mask_target_q must be <= 1"),
-])
-def test_bad_masking_parameters_stop_the_pipeline_before_anything_is_published(args, message, tmp_path):
-    from conftest import run_nextflow
-
-    run = run_nextflow(tmp_path, "-profile", "test", *args)
-    assert run.returncode != 0
-    assert message in run.log, run.log[-2000:]
-    published = [p for p in run.outdir.rglob("*") if p.is_file() and "pipeline_info" not in p.parts]
-    assert not published, published

@@ -4,13 +4,9 @@ and stacked fold training. Real PyTorch and scikit-learn fits on small data."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from conftest import REPO
 
 from radplug.cv import cv_splits, make_pipeline
 from radplug.metrics import safe_auc
@@ -23,28 +19,12 @@ PAPER_SIZES = {"enet": 100, "svm": 400, "rf": 120, "gbt": 150, "mlp": 48}
 SMALL = {**MLP_FAST[0], "first_layer": 32, "epochs": 60, "patience": 60, "validation_fraction": 0.0}
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "radplug.cli", *args], capture_output=True, text=True,
-                          cwd=str(REPO), env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300)
-
-
 def _planted(n: int = 160, p: int = 40, seed: int = 0, classes: int = 2) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, p)).astype(np.float32)
     score = X[:, :3].sum(axis=1) + 0.3 * rng.normal(size=n)
     y = np.digitize(score, np.quantile(score, np.linspace(0, 1, classes + 1)[1:-1]))
     return X, y
-
-
-def test_grid_count_paper_sizes_cli() -> None:
-    res = _cli("grid", "--preset", "paper", "--count")
-    assert res.returncode == 0, res.stderr
-    counts = {line.split("\t")[0]: int(line.split("\t")[1]) for line in res.stdout.strip().splitlines()}
-    assert {f: counts[f] for f in PAPER_SIZES} == PAPER_SIZES
-    one = _cli("grid", "--family", "svm", "--preset", "paper", "--count")
-    assert one.stdout.strip() == "svm\t400"
-    bad = _cli("grid", "--family", "svm", "--preset", "huge", "--count")
-    assert bad.returncode == 2 and "no grid preset 'huge'" in bad.stderr and "paper" in bad.stderr
 
 
 def test_paper_grids_follow_table_2() -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import read_trace, run_nextflow
 
 from radplug.search import feature_cv_job, grid, run_job, select
 
@@ -47,31 +46,3 @@ def test_feature_cv_after_all_chunks_equals_the_single_chunk_search(cohort: dict
                                   sel_whole[["target", "config_id", "cv_kind", "auc_mean"]])
     with pytest.raises(ValueError, match="no group-network CV rows for group:shape"):
         feature_cv_job("group:shape", "mlp", cv, e, t, k, 3, 42)
-
-
-@pytest.mark.pipeline
-def test_pipeline_runs_feature_cv_once_per_group(tmp_path) -> None:
-    """-profile test with the mlp's fast grid split into one configuration per chunk (--grid_chunk 1)."""
-    n_cfg = len(grid("mlp", "fast"))
-    run = run_nextflow(tmp_path, "-profile", "test", "--models", "mlp", "--grid_chunk", "1", "--mask_n_random", "20",
-                       "--n_boot", "50", timeout=2400)
-    assert run.returncode == 0, run.log[-4000:]
-    trace = pd.DataFrame(read_trace(run.outdir))
-    proc = trace["name"].str.split(" ").str[0].str.split(":").str[-1]
-    tasks = pd.read_parquet(run.outdir / "data/tasks.parquet")
-    groups = tasks.loc[tasks["source"] == "radiomic", "group"].nunique()
-    assert (proc == "FEATURE_CV").sum() == groups
-    search_group = trace[(proc == "SEARCH") & trace["name"].str.contains("group-")]
-    assert len(search_group) == groups * n_cfg
-    cv = pd.read_parquet(run.outdir / "cv/cv_results.parquet")
-    feat = cv[cv["cv_kind"] == "feature"]
-    radiomic = set(tasks.loc[tasks["source"] == "radiomic", "target"])
-    assert set(feat["target"]) == radiomic
-    assert (feat.groupby("unit")["config_id"].nunique() == 1).all()           # one configuration per group
-    assert (feat.groupby("target").size() == 3).all()                         # 3 folds, once
-    group = cv[cv["cv_kind"] == "group"]
-    best = (group.groupby(["unit", "config_id", "target"])["auc"].mean().groupby(["unit", "config_id"]).mean()
-            .groupby("unit").idxmax().map(lambda x: x[1]))
-    assert feat.groupby("unit")["config_id"].first().to_dict() == best.to_dict()
-    sel = pd.read_parquet(run.outdir / "cv/selection.parquet")
-    assert (sel.loc[sel["target"].isin(radiomic), "cv_kind"] == "feature").all()

@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-import numpy as np
 import pandas as pd
 import pytest
 from conftest import REPO, SHARED_DATA
@@ -72,32 +66,6 @@ def test_lung3_stage_for_every_decidable_patient(lung3: pd.DataFrame) -> None:
     assert stage[~(unknown & ~decisive)].notna().all()
     assert set(stage.dropna()) <= {"I", "II", "III", "other"}
     assert int(stage.isna().sum()) == int((unknown & ~decisive).sum()) == 2
-
-
-@needs_lung3
-def test_lung3_ingest_writes_mapping(tmp_path: Path, lung3: pd.DataFrame) -> None:
-    """Through the real CLI: the mapping used lands in histology_mapping.csv, with counts per text."""
-    rng = np.random.default_rng(1)
-    ids = lung3["sample.name"]
-    expr = pd.DataFrame(rng.normal(7, 1, (len(ids), 30)), index=ids, columns=[f"G{i}" for i in range(30)])
-    expr.T.to_csv(tmp_path / "expr.tsv", sep="\t", index_label="gene")  # genes as rows
-    (tmp_path / "sheet.csv").write_text(f"cohort,role,expression,clinical\nlung3,train,expr.tsv,{LUNG3}\n")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    r = subprocess.run(
-        [sys.executable, "-m", "radplug.cli", "ingest", "--samplesheet", "sheet.csv", "--outdir", "out"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert r.returncode == 0, r.stderr
-    mapping = pd.read_csv(tmp_path / "out" / "histology_mapping.csv")
-    assert len(mapping) == 17 and mapping["n"].sum() == 89
-    assert set(mapping["histology"]) == {"ADC", "SCC", "other"}
-    labels = pd.read_parquet(tmp_path / "out" / "raw_labels.parquet")
-    assert labels["histology"].value_counts().to_dict() == {"ADC": 44, "SCC": 36, "other": 9}
-    assert labels["stage"].isna().sum() == 2
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import run_refused
-from malformed_cases import GOOD_GMT, LABELS_ACCEPTED, SHEET_ACCEPTED, base_cohort, case, write_cohort
+from malformed_cases import LABELS_ACCEPTED, SHEET_ACCEPTED, base_cohort, case, write_cohort
 
 from radplug.cli import main
 
@@ -105,34 +104,6 @@ def test_refused_sheet_same_message_from_both_entry_points(name: str, tmp_path: 
     assert code2 == 2 and re.search(c.message, out2), out2
     assert out.split("error: ", 1)[1] == out2.split("error: ", 1)[1]
     assert not (tmp_path / "s.json").exists()
-
-
-# --------------------------------------------------------------------------- real nextflow runs
-# Accepted sheets go through SAMPLESHEET, staging and INGEST, which then stops on a target column that does not
-# exist (`--clinical_targets zzz`): its message proves every file was staged and read, and no model is trained.
-PIPELINE_ACCEPTED = ("sheet_tab_delimited", "sheet_header_spaces_and_case", "sheet_quoted_path_with_comma",
-                     "sheet_bom_crlf_tab", "sheet_path_with_apostrophe", "sheet_unicode_path")
-PIPELINE_REFUSED = ("sheet_duplicate_column", "sheet_semicolon_delimiter", "sheet_missing_file_in_subfolder")
-
-
-@pytest.mark.pipeline
-@pytest.mark.parametrize("name", PIPELINE_ACCEPTED)
-def test_accepted_sheet_pipeline(name: str, tmp_path: Path) -> None:
-    out = run_refused(tmp_path, _write(tmp_path / "in", name), "--clinical_targets", "zzz", gmt=GOOD_GMT).log
-    assert re.search(r"clinical target column 'zzz' \(--clinical_targets\) not found; columns are "
-                     r"\['histology', 'stage'\]", out), out
-    assert "INGEST" in out and "does not exist" not in out
-
-
-@pytest.mark.pipeline
-@pytest.mark.parametrize("name", PIPELINE_REFUSED)
-def test_refused_sheet_pipeline(name: str, tmp_path: Path) -> None:
-    c = case(name)
-    cohort = base_cohort()
-    c.edit(cohort)
-    out = run_refused(tmp_path, write_cohort(cohort, tmp_path / "in"), gmt=GOOD_GMT).log
-    assert re.search(c.message, out), out
-    assert "INGEST (" not in out or name == "sheet_missing_file_in_subfolder"
 
 
 def test_texts_mapped_to_other_or_missing_are_listed_in_the_report(tmp_path: Path, capsys) -> None:
