@@ -1,7 +1,8 @@
 /*
  * The radplug workflow: SIMULATE | SAMPLESHEET -> INGEST -> PREFLIGHT -> VALIDATE -> BINARIZE -> PLAN
  *   -> SEARCH (fan-out) -> FEATURE_CV (per group network, after its chunks) -> SELECT
- *   -> FIT_FINAL (per target) -> EVALUATE -> MASK (per model x gene-set source) -> SIGNIFICANCE -> REPORT
+ *   -> FIT_FINAL (per unit) -> EVALUATE -> MASK (per unit with a masking target x gene-set source)
+ *   -> SIGNIFICANCE -> REPORT
  * Image manifests in the samplesheet's radiomics column first go through EXTRACT (per batch) -> EXTRACT_JOIN.
  */
 include { SIMULATE     } from '../modules/local/simulate/main'
@@ -205,18 +206,24 @@ workflow RADPLUG {
     NESTED(ch_outer, VALIDATE.out.expression, BINARIZE.out.targets, BINARIZE.out.tasks,
            fit_opts + [models: params.models, n_outer: params.nested_cv])
 
-    // ---- final models and the test cohort
-    FIT_FINAL(
-        BINARIZE.out.targets_list.splitText().map { it.trim() }.filter { it },
-        SELECT.out.selection, VALIDATE.out.expression, BINARIZE.out.targets, BINARIZE.out.tasks, fit_opts
-    )
-    EVALUATE(FIT_FINAL.out.model.map { it[1] }.collect(), VALIDATE.out.expression, BINARIZE.out.targets,
+    // ---- final models and the test cohort: one FIT_FINAL task per unit (a radiomic group, or a clinical target),
+    //      so that the number of processes grows with the groups, not with the targets (BINARIZE's units.json)
+    ch_units = BINARIZE.out.units.flatMap { f ->
+        new groovy.json.JsonSlurper().parseText(f.text).collect { unit, names -> tuple(unit, names) }
+    }
+    FIT_FINAL(ch_units, SELECT.out.selection, VALIDATE.out.expression, BINARIZE.out.targets, BINARIZE.out.tasks,
+              fit_opts)
+    // EVALUATE reads the model files one at a time (radplug evaluate)
+    EVALUATE(FIT_FINAL.out.model.map { it[2] }.collect(), VALIDATE.out.expression, BINARIZE.out.targets,
              [n_boot: params.n_boot, seed: seed, mask_min_auc: params.mask_min_auc, mask_target_q: params.mask_target_q])
 
-    // ---- gene-set masking: one task per (model, gene-set source)
-    ch_mask_targets = EVALUATE.out.mask_targets.splitText().map { it.trim() }.filter { it }
+    // ---- gene-set masking: one task per (unit with a target that EVALUATE passed to masking, gene-set source),
+    //      over that unit's passed targets
+    ch_mask_set = EVALUATE.out.mask_targets.map { f -> [f.readLines()*.trim().findAll { it } as Set] }
     ch_mask_in = FIT_FINAL.out.model
-        .join(ch_mask_targets.map { [it] })
+        .combine(ch_mask_set)
+        .map { unit, names, models, chosen -> tuple(unit, names.findAll { it in chosen }, models) }
+        .filter { unit, names, models -> names }
         .combine(ch_sources)
     MASK(ch_mask_in, VALIDATE.out.expression, BINARIZE.out.targets,
          [min_set_size: params.min_set_size, max_set_size: params.max_set_size, n_random: params.mask_n_random,
