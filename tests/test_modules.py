@@ -15,6 +15,7 @@ from radplug.cli import main
 from radplug.genesets import read_gene_sets
 from radplug.io import RadplugInputError, read_parquet, read_provenance, write_parquet
 from radplug.modules_compare import compare_modules, pathway_key, read_modules
+from radplug.search import final_units
 
 REACTOME = SHARED_DATA / "msigdb" / "c2.cp.reactome.v6.2.symbols.gmt"
 
@@ -87,7 +88,7 @@ def test_compare_on_real_reactome_names(tmp_path):
 
 @pytest.mark.pipeline
 def test_pipeline_modules_and_mask_fan_out(test_profile_run, tmp_path):
-    """-profile test with two gene-set sources and --modules: one MASK task per (model, source), and
+    """-profile test with two gene-set sources and --modules: one MASK task per (unit with a masked target, source), and
     SIGNIFICANCE writes masking/module_comparison.parquet. Resumes the suite's shared test-profile run: the
     steps before MASK are cached, MASK runs anew (new gene-set inputs)."""
     rng = np.random.default_rng(0)
@@ -111,7 +112,9 @@ def test_pipeline_modules_and_mask_fan_out(test_profile_run, tmp_path):
     assert parts == {f"{t}__{s}.masking.parquet" for t in targets for s in ("custom", "msigdb_hallmark")}
     tasks = pd.DataFrame(read_trace(tmp_path / "res"))
     mask_tasks = tasks[tasks["name"].str.contains(r"\bMASK \(")]
-    assert len(mask_tasks) == 2 * len(targets) and (mask_tasks["status"] == "COMPLETED").all()
+    units = final_units(read_parquet(tmp_path / "res" / "data" / "tasks.parquet"))
+    masked_units = {u for u, names in units.items() if set(names) & targets}
+    assert len(mask_tasks) == 2 * len(masked_units) and (mask_tasks["status"] == "COMPLETED").all()
     comp = read_parquet(tmp_path / "res" / "masking" / "module_comparison.parquet")
     ok = comp[comp["status"] == "ok"]
     assert set(ok["gene_set"]) == {"MYSET_3", "HALLMARK_FAKE_5"}
