@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -40,6 +41,10 @@ from radplug.options import (
     resolve_options,
 )
 from radplug.plugins import PluginError
+
+if TYPE_CHECKING:
+    from radplug.final import FinalModel
+    from radplug.genesets import PreparedGeneSets
 
 log = logging.getLogger("radplug")
 
@@ -133,6 +138,7 @@ def cmd_validate(a: argparse.Namespace) -> None:
 def cmd_binarize(a: argparse.Namespace) -> None:
     from radplug.binarize import binarize
     from radplug.radiomics import read_group_overrides
+    from radplug.search import final_units
 
     min_minority = a.options.min_minority
     targets, tasks, table = binarize(read_parquet(a.labels), read_parquet(a.features), min_minority,
@@ -145,6 +151,7 @@ def cmd_binarize(a: argparse.Namespace) -> None:
     write_parquet(tasks, out / "tasks.parquet", "binarize")
     write_parquet(table, out / "binarization.parquet", "binarize")
     (out / "targets.txt").write_text("".join(f"{t}\n" for t in tasks["target"]))
+    (out / "units.json").write_text(json.dumps(final_units(tasks), indent=1) + "\n")   # FIT_FINAL/MASK tasks
     log.info("%d targets kept (%d radiomic features dropped)", len(tasks), int((~table["kept"]).sum()))
 
 
@@ -259,10 +266,24 @@ def cmd_select(a: argparse.Namespace) -> None:
 
 def cmd_fit(a: argparse.Namespace) -> None:
     from radplug.final import fit_final, save_model
+    from radplug.search import unit_targets
 
-    m = fit_final(a.target, read_parquet(a.selection), read_expression(a.expression), read_parquet(a.targets),
-                  read_parquet(a.tasks), a.options.seed, a.options.device, a.options.class_weight)
-    save_model(m, a.out or Path(a.outdir) / f"{safe_id(a.target)}.model.pkl")
+    selection, expression = read_parquet(a.selection), read_expression(a.expression)
+    targets, tasks = read_parquet(a.targets), read_parquet(a.tasks)
+    names = unit_targets(a.unit, tasks) if a.unit else [a.target]
+    if not names:
+        raise RadplugInputError(f"radplug fit: unit '{a.unit}' has no target in {a.tasks}; units are "
+                                "group:<group> or target:<target> (BINARIZE's units.json)")
+    if a.out and len(names) > 1:
+        raise RadplugInputError(f"radplug fit: --out names one model file; unit '{a.unit}' has {len(names)} "
+                                "targets: use --outdir")
+    for target in names:   # one at a time: each model is written and freed before the next is trained
+        m = fit_final(target, selection, expression, targets, tasks, a.options.seed, a.options.device,
+                      a.options.class_weight)
+        save_model(m, a.out or Path(a.outdir) / f"{safe_id(target)}.model.pkl")
+        del m
+    if a.unit:
+        log.info("FIT %s: %d final models written", a.unit, len(names))
 
 
 def cmd_evaluate(a: argparse.Namespace) -> None:
@@ -270,8 +291,16 @@ def cmd_evaluate(a: argparse.Namespace) -> None:
     from radplug.final import evaluate, load_model
 
     o: EvaluateOptions = a.options
-    models = sorted((load_model(p) for p in a.models), key=lambda m: m.target)
-    met, pred = evaluate(models, read_expression(a.expression), read_parquet(a.targets), o.n_boot, o.seed)
+    targets = read_parquet(a.targets)
+    # models in target order, loaded one at a time (evaluate frees each after predicting): the order comes from
+    # the file names (<safe_id(target)>.model.pkl); a file named otherwise is opened once to read its target
+    by_id = {safe_id(t): t for t in targets.columns}
+    order = []
+    for p in a.models:
+        stem = Path(p).name.removesuffix(".model.pkl")
+        order.append((by_id[stem] if stem in by_id else load_model(p).target, str(p)))
+    models = (load_model(p) for _, p in sorted(order))
+    met, pred = evaluate(models, read_expression(a.expression), targets, o.n_boot, o.seed)
     met, chance = target_chance(met, pred, o.mask_min_auc, seed=o.seed)
     out = Path(a.outdir)
     write_parquet(met, out / "test_metrics.parquet", "evaluate", n_boot=o.n_boot, seed=o.seed,
@@ -303,54 +332,78 @@ def _parse_sources(specs: list[str]) -> list[tuple[str, str | None]]:
 def cmd_mask(a: argparse.Namespace) -> None:
     from radplug.final import load_model
     from radplug.genesets import prepare_gene_sets, source_info
-    from radplug.hookspecs import InterpretRequest
-    from radplug.interpret import interpreter_names, run_interpreter, saturated_classes
+    from radplug.interpret import interpreter_names
     from radplug.plugins import get_source
     from radplug.progress import Progress
 
     o: MaskOptions = a.options
     names = interpreter_names(o.interpreters)   # unknown names fail before anything is read
-    model = load_model(a.model)
+    only = None
+    if a.only_targets:
+        only = {t.strip() for t in Path(a.only_targets).read_text(encoding="utf-8").splitlines() if t.strip()}
     expression, targets = read_expression(a.expression), read_parquet(a.targets)
-    out = Path(a.outdir)
-    options = {"n_random": o.mask_n_random, "max_random": o.mask_max_random, "null_bins": o.mask_null_bins,
-               "fdr_scope": o.mask_fdr_scope}
-    sources = _parse_sources(a.genesets)
-    progress = Progress(f"MASK {model.target}: gene-set sources", len(sources), log, every=0)
-    for name, path in sources:
+    sources = []   # each source is loaded once and used for every model
+    for name, path in _parse_sources(a.genesets):
         src = get_source(name)
         long = src.load(path)
-        prep = prepare_gene_sets(long, model.genes, o.min_set_size, o.max_set_size)
-        if not prep.members:
-            raise SystemExit(f"radplug mask: no gene set of source {name} ({path}) has between {o.min_set_size} "
-                             f"and {o.max_set_size} of the {len(model.genes)} genes of the {model.target} model: "
-                             "check that the gene identifiers match (symbols) or widen --min_set_size/--max_set_size")
-        stem = f"{safe_id(model.target)}__{safe_id(name)}"
-        write_parquet(prep.coverage.assign(source=name), out / f"{stem}.coverage.parquet", "mask")
-        write_parquet(prep.dropped.assign(source=name), out / f"{stem}.dropped.parquet", "mask")
-        request = InterpretRequest(model, expression, targets, prep.members, prep.coverage, name, o.seed,
-                                   o.device, options)
-        info = source_info(src, long)
-        todo = list(names)
-        while todo:
-            interp = todo.pop(0)
-            res = run_interpreter(interp, request)
-            if interp == "masking":
-                real = res.table
-                real["source_version"] = info["version"]
-                meta = {"source": name, **res.metadata}
-                write_parquet(real, out / f"{stem}.masking.parquet", "mask", **meta,
-                              source_license=info["license"], source_citation=info["citation"])
-                write_parquet(res.extra["null"], out / f"{stem}.null.parquet", "mask", **meta)
-                saturated = saturated_classes(real)
-                if saturated and "permutation" not in names:
-                    log.warning("%s x %s: masking is saturated for class(es) %s; running gene-set permutation "
-                                "importance, which does not saturate", model.target, name, ", ".join(saturated))
-                    todo.append("permutation")
-            else:
-                write_parquet(res.table, out / f"{stem}__{safe_id(interp)}.interpretation.parquet", "mask",
-                              source=name, interpreter=interp, **res.metadata)
-        progress.step(f"{name} ({len(prep.members)} sets)")
+        sources.append((name, path, long, source_info(src, long)))
+    progress = Progress("MASK: models", len(a.model), log, every=0)
+    done = 0
+    for model_path in a.model:   # one model in memory at a time
+        model = load_model(model_path)
+        if only is not None and model.target not in only:
+            progress.step(f"{model.target} (not a masking target)")
+            continue
+        for name, path, long, info in sources:
+            prep = prepare_gene_sets(long, model.genes, o.min_set_size, o.max_set_size)
+            if not prep.members:
+                raise SystemExit(f"radplug mask: no gene set of source {name} ({path}) has between "
+                                 f"{o.min_set_size} and {o.max_set_size} of the {len(model.genes)} genes of the "
+                                 f"{model.target} model: check that the gene identifiers match (symbols) or widen "
+                                 "--min_set_size/--max_set_size")
+            _mask_one(a, model, expression, targets, names, name, prep, info)
+        done += 1
+        progress.step(model.target)
+        del model
+    if only is not None and done < len(only):
+        log.warning("MASK: %d of the %d targets in %s had no model among --model", len(only) - done, len(only),
+                    a.only_targets)
+
+
+def _mask_one(a: argparse.Namespace, model: FinalModel, expression: pd.DataFrame, targets: pd.DataFrame,
+              names: list[str], name: str, prep: PreparedGeneSets, info: dict) -> None:
+    """Every interpreter of one model over one gene-set source: the per-(target, source) output files."""
+    from radplug.hookspecs import InterpretRequest
+    from radplug.interpret import run_interpreter, saturated_classes
+
+    out = Path(a.outdir)
+    o: MaskOptions = a.options
+    options = {"n_random": o.mask_n_random, "max_random": o.mask_max_random, "null_bins": o.mask_null_bins,
+               "fdr_scope": o.mask_fdr_scope}
+    stem = f"{safe_id(model.target)}__{safe_id(name)}"
+    write_parquet(prep.coverage.assign(source=name), out / f"{stem}.coverage.parquet", "mask")
+    write_parquet(prep.dropped.assign(source=name), out / f"{stem}.dropped.parquet", "mask")
+    request = InterpretRequest(model, expression, targets, prep.members, prep.coverage, name, o.seed,
+                               o.device, options)
+    todo = list(names)
+    while todo:
+        interp = todo.pop(0)
+        res = run_interpreter(interp, request)
+        if interp == "masking":
+            real = res.table
+            real["source_version"] = info["version"]
+            meta = {"source": name, **res.metadata}
+            write_parquet(real, out / f"{stem}.masking.parquet", "mask", **meta,
+                          source_license=info["license"], source_citation=info["citation"])
+            write_parquet(res.extra["null"], out / f"{stem}.null.parquet", "mask", **meta)
+            saturated = saturated_classes(real)
+            if saturated and "permutation" not in names:
+                log.warning("%s x %s: masking is saturated for class(es) %s; running gene-set permutation "
+                            "importance, which does not saturate", model.target, name, ", ".join(saturated))
+                todo.append("permutation")
+        else:
+            write_parquet(res.table, out / f"{stem}__{safe_id(interp)}.interpretation.parquet", "mask",
+                          source=name, interpreter=interp, **res.metadata)
 
 
 def cmd_significance(a: argparse.Namespace) -> None:
@@ -585,8 +638,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_options(s, SelectOptions)
     s.set_defaults(func=cmd_select)
 
-    s = sub.add_parser("fit", help="retrain the selected model of one target on the training cohort")
-    for f in ("target", "selection", "expression", "targets", "tasks"):
+    s = sub.add_parser("fit", help="retrain the selected model of one target, or of every target of one unit, on "
+                                   "the training cohort")
+    which = s.add_mutually_exclusive_group(required=True)
+    which.add_argument("--target", help="one target")
+    which.add_argument("--unit", help="every target of a unit: group:<radiomic group> or target:<clinical target> "
+                                      "(BINARIZE's units.json; one FIT_FINAL task per unit)")
+    for f in ("selection", "expression", "targets", "tasks"):
         s.add_argument(f"--{f}", required=True)
     out = s.add_mutually_exclusive_group(required=True)
     out.add_argument("--out", help="the model file")
@@ -601,8 +659,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_options(s, EvaluateOptions)
     s.set_defaults(func=cmd_evaluate)
 
-    s = sub.add_parser("mask", help="gene-set masking of one model over gene-set sources")
-    for f in ("model", "expression", "targets", "outdir"):
+    s = sub.add_parser("mask", help="gene-set masking of models (one at a time) over gene-set sources")
+    s.add_argument("--model", nargs="+", required=True, help="model files (FIT_FINAL's, e.g. one unit's)")
+    s.add_argument("--only-targets", help="a file of target names, one a line: mask only the models of these "
+                                          "targets (EVALUATE's mask_targets.txt, or a unit's part of it)")
+    for f in ("expression", "targets", "outdir"):
         s.add_argument(f"--{f}", required=True)
     s.add_argument("--genesets", nargs="+", required=True, help="SOURCE=PATH (e.g. custom=sets.gmt)")
     add_options(s, MaskOptions)

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from radplug.models.stacked import MEMORY_SHARE, member_bytes, memory_limit_bytes, network_parameters
-from radplug.search import grid, plan_jobs, unit_targets
+from radplug.search import final_units, grid, plan_jobs, unit_targets
 
 
 def measured_flops(seconds: float = 0.2) -> float:
@@ -137,8 +137,10 @@ def estimate_run(tasks: pd.DataFrame, families: list[str], preset: str, chunk_si
              "largest_task_gb": float(out["largest_task_gb"].max()),
              "search_cpu_hours": float(out["search_cpu_hours"].sum())}
     out = pd.concat([out, pd.DataFrame([total])], ignore_index=True)
-    out.attrs.update(final_fits=n_targets, final_cpu_hours=final_seconds / 3600,
-                     mask_tasks=n_targets * n_sources, gflops=flops / 1e9, memory_budget_gb=budget / 2**30)
+    n_units = len(final_units(tasks))   # FIT_FINAL runs one task per unit, MASK one per (unit, source)
+    out.attrs.update(final_fits=n_targets, final_tasks=n_units, final_cpu_hours=final_seconds / 3600,
+                     mask_tasks=n_units * n_sources, mask_targets=n_targets * n_sources, gflops=flops / 1e9,
+                     memory_budget_gb=budget / 2**30)
     return out
 
 
@@ -150,8 +152,10 @@ def describe_estimate(est: pd.DataFrame) -> str:
     for r in est.itertuples():
         lines.append(f"{r.family:8s} {r.configurations:8d} {r.search_tasks:13d} {r.cv_fits:9d} "
                      f"{r.largest_task_gb:10.2f} GB {r.search_cpu_hours:10.2f}")
-    lines.append(f"then {a['final_fits']} FIT_FINAL tasks (at most {a['final_cpu_hours']:.2f} CPU hours), 1 EVALUATE, "
-                 f"at most {a['mask_tasks']} MASK tasks. Rough: networks at their maximum epochs, "
+    lines.append(f"then {a['final_tasks']} FIT_FINAL tasks, one per unit ({a['final_fits']} final models, at most "
+                 f"{a['final_cpu_hours']:.2f} CPU hours), 1 EVALUATE, at most {a['mask_tasks']} MASK tasks, one per "
+                 f"(unit, gene-set source) ({a['mask_targets']} target x source maskings at most). "
+                 "Rough: networks at their maximum epochs, "
                  f"{a['gflops']:.1f} GFLOP/s measured here, memory budget {a['memory_budget_gb']:.1f} GB per task")
     return "\n".join(lines)
 

@@ -7,6 +7,7 @@ import json
 import logging
 import pickle
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,7 @@ def prior_micro_auc(y_test: np.ndarray, y_train: np.ndarray, n_classes: int) -> 
     return safe_auc(one_hot(np.asarray(y_test, dtype=int), n_classes).ravel(), proba.ravel())
 
 
-def evaluate(models: list[FinalModel], expression: pd.DataFrame, targets: pd.DataFrame, n_boot: int = 1000,
+def evaluate(models: Iterable[FinalModel], expression: pd.DataFrame, targets: pd.DataFrame, n_boot: int = 1000,
              seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Test-cohort metrics (AUC with bootstrap CI, AP, accuracy; per class for multiclass) and predictions."""
     tgt = targets.set_index("sample_id")

@@ -86,6 +86,18 @@ def unit_targets(unit: str, tasks: pd.DataFrame) -> list[str]:
     return [name]
 
 
+def final_units(tasks: pd.DataFrame) -> dict[str, list[str]]:
+    """The units of FIT_FINAL and MASK, each with its targets in tasks order: ``group:<G>`` (every kept radiomic
+    feature of group G, the unit a group network is searched on) and ``target:<T>`` (a clinical target). The
+    pipeline runs one FIT_FINAL task per unit and one MASK task per (unit, gene-set source), so that the number
+    of processes grows with the groups, not with the targets."""
+    units: dict[str, list[str]] = {}
+    for t in tasks.itertuples():
+        unit = f"group:{t.group}" if t.source == "radiomic" else f"target:{t.target}"
+        units.setdefault(unit, []).append(t.target)
+    return units
+
+
 def _encode_unit(names: list[str], tgt: pd.DataFrame, train_ids: pd.Index,
                  task_by_name: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(keep mask over training samples, code matrix samples x targets; -1 where unlabelled)."""

@@ -9,11 +9,12 @@ import pytest
 from conftest import read_trace, run_nextflow
 
 from radplug.io import read_parquet
+from radplug.search import final_units
 
 
 @pytest.mark.pipeline
 def test_pipeline_modules_and_mask_fan_out(test_profile_run, tmp_path):
-    """-profile test with two gene-set sources and --modules: one MASK task per (model, source), and
+    """-profile test with two gene-set sources and --modules: one MASK task per (unit with a masked target, source), and
     SIGNIFICANCE writes masking/module_comparison.parquet. Resumes the suite's shared test-profile run: the
     steps before MASK are cached, MASK runs anew (new gene-set inputs), with 50 random sets per size (as
     tests/test_plugins.py's resumed run) instead of the profile's 100: the fan-out and the module table are checked
@@ -40,7 +41,9 @@ def test_pipeline_modules_and_mask_fan_out(test_profile_run, tmp_path):
     assert parts == {f"{t}__{s}.masking.parquet" for t in targets for s in ("custom", "msigdb_hallmark")}
     tasks = pd.DataFrame(read_trace(tmp_path / "res"))
     mask_tasks = tasks[tasks["name"].str.contains(r"\bMASK \(")]
-    assert len(mask_tasks) == 2 * len(targets) and (mask_tasks["status"] == "COMPLETED").all()
+    units = final_units(read_parquet(tmp_path / "res" / "data" / "tasks.parquet"))
+    masked_units = {u for u, names in units.items() if set(names) & targets}
+    assert len(mask_tasks) == 2 * len(masked_units) and (mask_tasks["status"] == "COMPLETED").all()
     comp = read_parquet(tmp_path / "res" / "masking" / "module_comparison.parquet")
     ok = comp[comp["status"] == "ok"]
     assert set(ok["gene_set"]) == {"MYSET_3", "HALLMARK_FAKE_5"}

@@ -10,6 +10,9 @@ import pandas as pd
 import pytest
 from conftest import REPO, read_trace, run_nextflow
 
+from radplug.cli import main
+from radplug.search import final_units
+
 pytestmark = pytest.mark.pipeline
 
 LAYOUT = [
@@ -116,6 +119,77 @@ def test_planted_associations_rank_in_the_masking_top5(test_profile_run):
     keys = ["target", "class", "gene_set"]
     others = test.merge(truth[keys], on=keys, how="left", indicator=True).query("_merge == 'left_only'")
     assert (others["q_value"] < 0.05).mean() < 0.05
+
+
+def test_final_models_and_masking_run_one_task_per_unit(test_profile_run, tmp_path):
+    """FIT_FINAL runs once per unit (radiomic group or clinical target) and MASK once per (unit with a masked
+    target, gene-set source), so a run's processes grow with its units, not its targets; the published tables still
+    hold one model, one metrics row and one masking per target. The batched models are the per-target ones: fitting
+    each target on its own (`radplug fit --target`) and evaluating gives the published tables, bit for bit."""
+    out = test_profile_run.outdir
+    tasks = pd.read_parquet(out / "data/tasks.parquet")
+    units = final_units(tasks)
+    assert sorted(t for names in units.values() for t in names) == sorted(tasks["target"])
+    assert len(units) < len(tasks)                       # the test profile's groups have 2 features each
+    trace = pd.DataFrame(read_trace(out))
+    step = trace["process"].str.split(":").str[-1]
+    assert sorted(trace.loc[step == "FIT_FINAL", "tag"]) == sorted(units)
+    masked = set((out / "evaluation/mask_targets.txt").read_text().splitlines()) - {""}
+    masked_units = {u for u, names in units.items() if set(names) & masked}
+    assert masked and len(masked_units) <= len(masked)
+    assert sorted(trace.loc[step == "MASK", "tag"]) == sorted(f"{u} x custom" for u in masked_units)
+    # what the targets imply: a model per target, a metrics row per target, a masking per masked target
+    assert {p.name for p in (out / "models").glob("*.model.pkl")} == {f"{i}.model.pkl" for i in tasks["id"]}
+    met = pd.read_parquet(out / "evaluation/test_metrics.parquet")
+    overall = met[met["averaging"] != "one-vs-rest"]
+    assert sorted(overall["target"]) == sorted(tasks["target"])
+    masking = pd.read_parquet(out / "masking/masking.parquet")
+    assert set(masking["target"]) == masked and set(masking["source"]) == {"custom"}
+    parts = {p.name for p in (out / "masking/parts").glob("*.masking.parquet")}
+    ids = tasks.set_index("target")["id"]
+    assert parts == {f"{ids[t]}__custom.masking.parquet" for t in masked}
+
+    params = json.loads((out / "pipeline_info/params.json").read_text())
+    single = tmp_path / "single"
+    common = ["--selection", str(out / "cv/selection.parquet"), "--expression", str(out / "data/expression.parquet"),
+              "--targets", str(out / "data/targets.parquet")]
+    for target in tasks["target"]:
+        assert main(["fit", "--target", target, *common, "--tasks", str(out / "data/tasks.parquet"),
+                     "--seed", params["seed"], "--class-weight", params["class_weight"], "--outdir", str(single)]) == 0
+    assert main(["evaluate", "--models", *map(str, sorted(single.glob("*.model.pkl"))), *common[2:],
+                 "--outdir", str(tmp_path / "eval"), "--n-boot", params["n_boot"], "--seed", params["seed"],
+                 "--mask-min-auc", params["mask_min_auc"], "--mask-target-q", params["mask_target_q"]]) == 0
+    for table in ("test_metrics", "predictions"):
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "eval" / f"{table}.parquet"),
+                                      pd.read_parquet(out / "evaluation" / f"{table}.parquet"), check_exact=True)
+    assert (tmp_path / "eval/mask_targets.txt").read_text() == (out / "evaluation/mask_targets.txt").read_text()
+
+
+def test_mask_of_a_unit_equals_mask_of_each_target(test_profile_run, tmp_path):
+    """One MASK process over several models (`--model A B --only-targets`) writes, per target, the tables that one
+    process per target writes; a model not listed in --only-targets is not masked."""
+    out = test_profile_run.outdir
+    tasks = pd.read_parquet(out / "data/tasks.parquet")
+    names = list(tasks.loc[tasks["group"] == "shape", "target"])
+    models = [str(out / "models" / f"{i}.model.pkl") for i in tasks.set_index("target").loc[names, "id"]]
+    common = ["--expression", str(out / "data/expression.parquet"), "--targets", str(out / "data/targets.parquet"),
+              "--genesets", f"custom={out / 'data/simulated/genesets.gmt'}", "--n-random", "20", "--max-random", "60",
+              "--max-null-sizes", "3", "--interpreters", "masking", "--seed", "42"]
+    (tmp_path / "only.txt").write_text(names[0] + "\n" + names[1] + "\n")
+    assert main(["mask", "--model", *models, "--only-targets", str(tmp_path / "only.txt"), *common,
+                 "--outdir", str(tmp_path / "unit")]) == 0
+    for name, model in zip(names, models, strict=True):
+        assert main(["mask", "--model", model, *common, "--outdir", str(tmp_path / name)]) == 0
+    for name in names:
+        stem = tasks.set_index("target").loc[name, "id"] + "__custom"
+        for kind in ("masking", "null", "coverage", "dropped"):
+            pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "unit" / f"{stem}.{kind}.parquet"),
+                                          pd.read_parquet(tmp_path / name / f"{stem}.{kind}.parquet"), check_exact=True)
+    (tmp_path / "only.txt").write_text(names[1] + "\n")
+    assert main(["mask", "--model", *models, "--only-targets", str(tmp_path / "only.txt"), *common,
+                 "--outdir", str(tmp_path / "one")]) == 0
+    assert sorted(p.name.split("__")[0] for p in (tmp_path / "one").glob("*.masking.parquet")) == \
+        [tasks.set_index("target").loc[names[1], "id"]]
 
 
 def test_report_has_the_main_parts(test_profile_run):

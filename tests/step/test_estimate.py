@@ -50,7 +50,12 @@ def test_counts_are_the_planned_jobs_and_their_fits(tasks) -> None:
             fits += per_config * n_cfg * 10 + feature_cv
         assert by_family.loc[fam, "cv_fits"] == fits
     assert by_family.loc["all", "search_tasks"] == len(jobs)
-    assert est.attrs["final_fits"] == len(tasks) and est.attrs["mask_tasks"] == len(tasks)
+    assert est.attrs["final_fits"] == len(tasks) and est.attrs["mask_targets"] == len(tasks)
+    # FIT_FINAL and MASK: one task per unit (each radiomic group, each clinical target), not per target
+    n_units = tasks.loc[tasks["source"] == "radiomic", "group"].nunique() + (tasks["source"] != "radiomic").sum()
+    assert est.attrs["final_tasks"] == n_units == est.attrs["mask_tasks"] < len(tasks)
+    two = estimate_run(tasks, ["enet"], "fast", 8, 10, 262, 2_000, n_sources=2, flops=1e10, memory_limit=2**34)
+    assert two.attrs["mask_tasks"] == 2 * n_units
 
 
 def test_memory_follows_the_stacking_budget_and_time_orders_the_grids(tasks) -> None:
@@ -76,6 +81,9 @@ def test_plan_estimate_cli(tasks, tmp_path: Path) -> None:
     n_train = max(sum(json.loads(c).values()) for c in tasks["n_train"])
     assert f"{len(tasks)} targets, {n_train} training patients, 21766 genes" in res.stdout
     assert "SEARCH tasks" in res.stdout and "CPU hours" in res.stdout and "FIT_FINAL" in res.stdout
+    n_units = tasks.loc[tasks["source"] == "radiomic", "group"].nunique() + (tasks["source"] != "radiomic").sum()
+    assert f"then {n_units} FIT_FINAL tasks, one per unit ({len(tasks)} final models" in res.stdout
+    assert f"at most {n_units} MASK tasks, one per (unit, gene-set source)" in res.stdout
     assert (tmp_path / "jobs.csv").exists()
     res = subprocess.run([sys.executable, "-m", "radplug.cli", "plan", "--tasks", str(tmp_path / "tasks.parquet"),
                           "--estimate"], capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})

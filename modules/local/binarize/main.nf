@@ -12,6 +12,7 @@ process BINARIZE {
     path("tasks.parquet")       , emit: tasks
     path("binarization.parquet"), emit: binarization
     path("targets.txt")         , emit: targets_list
+    path("units.json")          , emit: units          // FIT_FINAL/MASK units: {unit: [targets]}
     path("versions.yml")      , emit: versions
 
     script:
@@ -27,6 +28,7 @@ process BINARIZE {
     """
     touch targets.parquet tasks.parquet binarization.parquet
     printf 'histology\nstub_feature\n' > targets.txt
+    printf '{"target:histology": ["histology"], "group:stub": ["stub_feature"]}\n' > units.json
     radplug-versions --process '${task.process}' > versions.yml
     """
 }

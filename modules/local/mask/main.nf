@@ -1,9 +1,11 @@
 process MASK {
-    tag "${target} x ${source}"
+    // one task per (unit, gene-set source): the unit's targets that EVALUATE passed to masking (mask_targets),
+    // one model at a time; the output files are per (target, source)
+    tag "${unit} x ${source}"
     label 'process_mask'
 
     input:
-    tuple val(target), path(model), val(source), val(spec), path(geneset_file)
+    tuple val(unit), val(mask_targets), path(models, stageAs: 'models/*'), val(source), val(spec), path(geneset_file)
     path(expression)
     path(targets)
     val(opts)
@@ -21,15 +23,17 @@ process MASK {
     // a local gene-set file is staged; any other spec (a URL, a release) goes to the source plugin unchanged
     def gs = geneset_file ? "${source}=${geneset_file}" : "${source}=${spec}"
     """
-    radplug-mask --model ${model} --expression ${expression} --targets ${targets} \\
+    printf '%s\\n' ${mask_targets.collect { q(it) }.join(' ')} > .mask_targets.txt
+    radplug-mask --model models/* --only-targets .mask_targets.txt --expression ${expression} --targets ${targets} \\
         --genesets ${q(gs)} --outdir . --options ${q(groovy.json.JsonOutput.toJson(opts))}
     radplug-versions --process '${task.process}' > versions.yml
     """
 
     stub:
-    def stem = "${target}__${source}".replaceAll(/[^A-Za-z0-9._-]/, '_')
+    def stems = mask_targets.collect { t -> "${t}__${source}".replaceAll(/[^A-Za-z0-9._-]/, '_') }
+    def files = stems.collect { st -> ['masking', 'null', 'coverage', 'dropped'].collect { "${st}.${it}.parquet" } }.flatten()
     """
-    touch ${stem}.masking.parquet ${stem}.null.parquet ${stem}.coverage.parquet ${stem}.dropped.parquet
+    touch ${files.join(' ')}
     radplug-versions --process '${task.process}' > versions.yml
     """
 }

@@ -158,7 +158,7 @@ workflow PREPARE_DATA {
     labels       = VALIDATE.out.labels
     targets      = BINARIZE.out.targets
     tasks        = BINARIZE.out.tasks
-    targets_list = BINARIZE.out.targets_list
+    units        = BINARIZE.out.units               // {unit: [targets]}: FIT_FINAL's and MASK's units
     sources      = ch_sources                       // [name, spec, staged file or []] per gene-set source
     tables       = VALIDATE.out.expression.mix(VALIDATE.out.labels, VALIDATE.out.report, VALIDATE.out.label_mapping,
                                                BINARIZE.out.targets, BINARIZE.out.tasks, BINARIZE.out.binarization,

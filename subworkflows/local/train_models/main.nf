@@ -17,7 +17,7 @@ workflow TRAIN_MODELS {
     expression     // the validated expression table (value channel)
     targets        // BINARIZE's targets table
     tasks          // BINARIZE's tasks table: one row per target, with its unit
-    targets_list   // the target names, one per line
+    units          // BINARIZE's units.json, {unit: [targets]}: a radiomic group or one clinical target
     plan_context   // [user_input: the run is on --input data, n_sources: gene-set sources] for PLAN's estimate
 
     main:
@@ -43,15 +43,16 @@ workflow TRAIN_MODELS {
         .groupTuple()
     NESTED(ch_outer, expression, targets, tasks, stepOptions('nested'))
 
-    // ---- final models and the test cohort
-    FIT_FINAL(
-        targets_list.splitText().map { it.trim() }.filter { it },
-        SELECT.out.selection, expression, targets, tasks, stepOptions('fit')
-    )
-    EVALUATE(FIT_FINAL.out.model.map { it[1] }.collect(), expression, targets, stepOptions('evaluate'))
+    // ---- final models and the test cohort: one FIT_FINAL task per unit, so that the number of processes grows
+    //      with the groups, not with the targets; EVALUATE reads the model files one at a time
+    ch_units = units.flatMap { f ->
+        new groovy.json.JsonSlurper().parseText(f.text).collect { unit, names -> tuple(unit, names) }
+    }
+    FIT_FINAL(ch_units, SELECT.out.selection, expression, targets, tasks, stepOptions('fit'))
+    EVALUATE(FIT_FINAL.out.model.map { it[2] }.collect(), expression, targets, stepOptions('evaluate'))
 
     emit:
-    models       = FIT_FINAL.out.model              // [target, model file]
+    models       = FIT_FINAL.out.model              // [unit, its targets, its model files]
     mask_targets = EVALUATE.out.mask_targets        // the targets that go on to masking, one per line
     cv_tables    = SELECT.out.cv.mix(SELECT.out.summary, SELECT.out.selection, NESTED.out.nested)
     eval_tables  = EVALUATE.out.metrics.mix(EVALUATE.out.predictions, EVALUATE.out.chance)
