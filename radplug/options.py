@@ -7,7 +7,7 @@ the steps that take it (``x-radplug-steps``); the workflow builds each module's 
 (``stepOptions`` in workflows/radplug.nf) and the module hands it to the step as one JSON argument (``--options``).
 The ``radplug <step>`` command line is generated from the record (``add_options``): one ``--name-with-dashes`` flag
 per field, with the schema's default, type, choices and description, so a step run by hand behaves as in the
-pipeline. Adding a parameter therefore touches the schema, nextflow.config and one record; tests/test_options.py
+pipeline. Adding a parameter therefore touches the schema, nextflow.config and one record; tests/unit/test_options.py
 fails when any of them drifts.
 """
 

@@ -979,7 +979,9 @@ def _intro(metrics: pd.DataFrame | None, mask: pd.DataFrame | None, chance: pd.D
         test = mask[mask["cohort"] == "test"]
         if "saturated" in test and test["saturated"].any():
             sat = sorted(test.loc[test["saturated"], "target"].unique())
-            lines.append(f"Saturated (masking cannot rank sets): {', '.join(sat)}.")
+            more = f" and {len(sat) - 10} more (the masking table's saturated column)" if len(sat) > 10 else ""
+            lines.append(f"Saturated (masking cannot rank sets) for {len(sat)} target(s): {', '.join(sat[:10])}"
+                         f"{more}.")
     return "".join(f"<p class=lead>{html.escape(x)}</p>" for x in lines)
 
 

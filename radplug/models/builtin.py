@@ -87,7 +87,7 @@ for _cfg in MLP_STANDARD:
     _cfg.update(learning_rate=1e-3, weight_decay=1e-3, epochs=100, patience=15, batch_size=16,
                 validation_fraction=0.2)
 
-# Table 2 of the paper, value by value (tests/test_models.py lists them).
+# Table 2 of the paper, value by value (tests/unit/test_models.py lists them).
 PAPER_ENET_L1_RATIO = [i / 99 for i in range(100)]          # 100 models, L1 ratio in [0, 1]; C is not searched
 PAPER_SVM_C = [float(v) for v in np.logspace(-6, 6, 100)]   # 4 kernels x 100 = 400
 PAPER_RF_TREES = list(range(50, 3050, 100))                 # [50:100:3050], end excluded: 30 x 2 x 2 = 120
