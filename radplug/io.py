@@ -48,8 +48,16 @@ def provenance(step: str, **extra: Any) -> dict[str, Any]:
 
 
 def write_parquet(df: pd.DataFrame, path: str | os.PathLike, step: str, **extra: Any) -> Path:
-    """Write ``df`` atomically with radplug's schema version and provenance in the file metadata."""
+    """Write ``df`` atomically with radplug's schema version and provenance in the file metadata. A table the
+    pipeline publishes (``radplug.results.TABLES``) must have its declared columns and unique keys."""
+    from radplug.results import published_table, table_problems
+
     path = Path(path)
+    declared = published_table(step, path.name)
+    problems = table_problems(df, declared) if declared else []
+    if problems:
+        raise ValueError(f"radplug {step}: {declared.path} does not meet the results contract (radplug.results): "
+                         f"{'; '.join(problems)}. This is a radplug bug: please report it")
     path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pandas(df, preserve_index=False)
     meta = dict(table.schema.metadata or {})

@@ -11,6 +11,7 @@ import pytest
 from conftest import REPO, read_trace, run_nextflow
 
 from radplug.cli import main
+from radplug.io import read_parquet
 from radplug.search import final_units
 
 pytestmark = pytest.mark.pipeline
@@ -36,6 +37,21 @@ def test_publishes_the_documented_layout(test_profile_run):
     assert list((out / "models").glob("*.model.pkl"))
     for pattern in ("execution_trace_*.txt", "execution_timeline_*.html", "execution_report_*.html"):
         assert list((out / "pipeline_info").glob(pattern)), pattern
+
+
+def test_published_tables_meet_the_results_contract(test_profile_run):
+    """Every table of radplug.results is published, with its columns and unique keys (the dropped-sets table only
+    when the size filters dropped a set)."""
+    from radplug.results import TABLES, table_problems
+
+    out = test_profile_run.outdir
+    for table in TABLES:
+        path = out / table.path
+        if table.name == "geneset_dropped.parquet" and not path.exists():
+            continue
+        assert path.exists(), f"{table.path} not published"
+        columns = None if table.name != "expression.parquet" else ["sample_id"]
+        assert table_problems(read_parquet(path, columns=columns), table) == [], table.path
 
 
 def test_tables_have_the_expected_rows_and_ranges(test_profile_run):
