@@ -1,6 +1,6 @@
 """Benchmark: EXTRACT on PyRadiomics' lung CTs (seconds per patient, peak memory), and the IBSI-1 agreement table.
 
-Each settings preset runs in a fresh process (``radplug.extract.extract_cases`` on lung1 and lung2, the same
+Each settings preset runs in a fresh process (``radplug.data.extract.extract_cases`` on lung1 and lung2, the same
 code the EXTRACT step runs), so its peak resident memory is its own. With ``--ibsi`` the IBSI-1 CT phantom is
 extracted with IBSI configurations A and C and compared with the IBSI reference values; the share of features
 within the IBSI tolerance is printed per feature family (see docs/radiomics.md for the deviations).
@@ -28,7 +28,7 @@ LUNGS = ("lung1", "lung2")
 
 def worker(preset: str) -> None:
     """Extract the lung CTs with one preset in this process; print JSON (per-patient seconds, peak RSS)."""
-    from radplug.extract import ImageCase, extract_cases
+    from radplug.data.extract import ImageCase, extract_cases
 
     cases = [ImageCase(c, PYRAD / f"{c}_image.nrrd", PYRAD / f"{c}_label.nrrd") for c in LUNGS]
     res = extract_cases(cases, "pyradiomics", preset)
@@ -40,8 +40,8 @@ def worker(preset: str) -> None:
 
 
 def ibsi_tables(out: Path | None) -> None:
-    from radplug.extract import ImageCase, extract_cases
-    from radplug.extract_reference import IBSI_CONFIGS, ibsi_agreement, ibsi_summary, read_ibsi_reference
+    from radplug.data.extract import ImageCase, extract_cases
+    from radplug.data.extract_reference import IBSI_CONFIGS, ibsi_agreement, ibsi_summary, read_ibsi_reference
 
     nifti = IBSI / "nifti"
     case = ImageCase("ibsi1_phantom", nifti / "image" / "phantom.nii.gz", nifti / "mask" / "mask.nii.gz")

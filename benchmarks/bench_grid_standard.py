@@ -80,8 +80,8 @@ def run_pipeline(outdir: str, extra: list[str]) -> tuple[float, list[float]]:
 def test_wins(results: Path, seed: int, class_weight: str) -> tuple[pd.DataFrame, float]:
     """Every family's best configuration per target refitted on the training cohort and scored on the test
     cohort; (one row per target x family with cv_auc and test_auc, CPU seconds spent)."""
-    from radplug.final import evaluate, fit_final
     from radplug.io import read_expression, read_parquet
+    from radplug.training.final import evaluate, fit_final
 
     expression = read_expression(results / "data" / "expression.parquet")
     targets = read_parquet(results / "data" / "targets.parquet")

@@ -29,8 +29,8 @@ def paper_size_model(genes: list[str], seed: int = 0):
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from radplug.final import FinalModel
     from radplug.models.mlp import MLPClassifier, build_network
+    from radplug.training.final import FinalModel
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -64,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
+    from radplug.explain.masking import MaskingEngine
     from radplug.genesets import prepare_gene_sets, read_gene_sets
-    from radplug.masking import MaskingEngine
 
     if a.threads:
         torch.set_num_threads(a.threads)

@@ -7,8 +7,9 @@ For a real run too large for the test suite, e.g. NSCLC-Radiogenomics on all 1,7
 
     python benchmarks/bench_report_browser.py RESULTS [--rebuild] [--screenshots DIR]
 
-``--rebuild`` first rebuilds RESULTS/report with this checkout's radplug.report. Prints the figures and exits 1
-when a check fails (load >= 5 s, a filter >= 1 s, a view or curve missing, a console error, an external request).
+``--rebuild`` first rebuilds RESULTS/report with this checkout's radplug.reporting.report. Prints the figures
+and exits 1 when a check fails (load >= 5 s, a filter >= 1 s, a view or curve missing, a console error, an
+external request).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     if a.rebuild:
-        from radplug.report import build_report
+        from radplug.reporting.report import build_report
 
         t0 = time.perf_counter()
         build_report(a.results)

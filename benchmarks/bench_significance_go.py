@@ -5,7 +5,7 @@ the paper's size (21,766 inputs, 2000-1000-500, 3 classes, random weights), 89 p
 planted: the first-layer weights of every other gene are scaled down (``--damp``), and the patients' classes
 are the network's own arg-max class (centred per class), so the planted genes carry the prediction, and the
 GO sets that share most of them (its relatives in the GO hierarchy) are strong too, as with a real pathway.
-``radplug.masking.mask_model`` masks every set and draws random sets sequentially (defaults: 200 first per
+``radplug.explain.masking.mask_model`` masks every set and draws random sets sequentially (defaults: 200 first per
 size bin, up to 10,000); ``significance`` adds BH q-values. Prints the wall time of each part, the random
 sets drawn per bin, and the q-values of the planted set and its relatives.
 
@@ -46,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
+    from radplug.explain.masking import MaskingEngine, mask_model, significance
     from radplug.genesets import prepare_gene_sets, read_gene_sets
-    from radplug.masking import MaskingEngine, mask_model, significance
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")   # progress
 

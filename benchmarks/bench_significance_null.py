@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="50,700,7647")
     a = ap.parse_args(argv)
 
-    from radplug.sequential import global_null_error_rates
+    from radplug.explain.sequential import global_null_error_rates
 
     for m in (int(x) for x in a.sizes.split(",")):
         t0 = time.perf_counter()

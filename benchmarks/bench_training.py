@@ -19,9 +19,9 @@ import time
 import numpy as np
 import torch
 
-from radplug.cv import cv_splits
 from radplug.models.mlp import MLPClassifier, build_network
 from radplug.models.stacked import stacked_fold_proba
+from radplug.training.cv import cv_splits
 
 PARAMS = {"first_layer": 2000, "n_layers": 3, "activation": "relu", "dropout": 0.4, "optimizer": "nadam",
           "batch_size": 10, "validation_fraction": 0.1}

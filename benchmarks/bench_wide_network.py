@@ -20,8 +20,8 @@ import time
 
 import numpy as np
 
-from radplug.cv import cv_splits
 from radplug.models.stacked import MEMORY_SHARE, fold_groups, member_bytes, memory_limit_bytes, stacked_fold_proba
+from radplug.training.cv import cv_splits
 
 
 def main() -> None:

@@ -43,8 +43,8 @@ from radplug.options import (
 from radplug.plugins import PluginError
 
 if TYPE_CHECKING:
-    from radplug.final import FinalModel
     from radplug.genesets import PreparedGeneSets
+    from radplug.training.final import FinalModel
 
 log = logging.getLogger("radplug")
 
@@ -55,7 +55,7 @@ def _csv_list(s: str) -> list[str]:
 
 # --------------------------------------------------------------------------- steps
 def cmd_simulate(a: argparse.Namespace) -> None:
-    from radplug.simulate import PAPER_GROUP_SIZES, simulate_cohort, write_simulated
+    from radplug.data.simulate import PAPER_GROUP_SIZES, simulate_cohort, write_simulated
 
     o: SimulateOptions = a.options
     sizes = None
@@ -73,7 +73,7 @@ def cmd_simulate(a: argparse.Namespace) -> None:
 
 
 def cmd_samplesheet(a: argparse.Namespace) -> None:
-    from radplug.ingest import normalized_samplesheet
+    from radplug.data.ingest import normalized_samplesheet
 
     rows = normalized_samplesheet(a.samplesheet, a.base)
     if a.out:
@@ -83,7 +83,7 @@ def cmd_samplesheet(a: argparse.Namespace) -> None:
 
 
 def cmd_ingest(a: argparse.Namespace) -> None:
-    from radplug.ingest import IngestOptions, ingest
+    from radplug.data.ingest import IngestOptions, ingest
 
     o: IngestStepOptions = a.options
     opts = IngestOptions(orientation=o.orientation, id_column=o.id_column,
@@ -100,7 +100,7 @@ def cmd_ingest(a: argparse.Namespace) -> None:
     write_parquet(res.features, out / "raw_features.parquet", "ingest")
     res.histology_mapping.to_csv(out / "histology_mapping.csv", index=False)
     res.label_mapping.to_csv(out / "label_mapping.csv", index=False)
-    from radplug.radiomics import SELECTION_COLUMNS
+    from radplug.data.radiomics import SELECTION_COLUMNS
 
     sel = res.radiomics_selection if res.radiomics_selection is not None else pd.DataFrame(columns=SELECTION_COLUMNS)
     sel.to_csv(out / "radiomics_selection.csv", index=False)
@@ -109,7 +109,7 @@ def cmd_ingest(a: argparse.Namespace) -> None:
 
 
 def cmd_preflight(a: argparse.Namespace) -> None:
-    from radplug.preflight import preflight
+    from radplug.data.preflight import preflight
 
     params: PreflightOptions = a.options
     expression = read_expression(a.expression)
@@ -124,7 +124,7 @@ def cmd_preflight(a: argparse.Namespace) -> None:
 
 
 def cmd_validate(a: argparse.Namespace) -> None:
-    from radplug.validate import validate
+    from radplug.data.validate import validate
 
     res = validate(read_expression(a.expression), read_parquet(a.labels), read_parquet(a.features),
                    a.options.max_missing, origin=a.expression)
@@ -136,9 +136,9 @@ def cmd_validate(a: argparse.Namespace) -> None:
 
 
 def cmd_binarize(a: argparse.Namespace) -> None:
-    from radplug.binarize import binarize
-    from radplug.radiomics import read_group_overrides
-    from radplug.search import final_units
+    from radplug.data.binarize import binarize
+    from radplug.data.radiomics import read_group_overrides
+    from radplug.training.search import final_units
 
     min_minority = a.options.min_minority
     targets, tasks, table = binarize(read_parquet(a.labels), read_parquet(a.features), min_minority,
@@ -156,7 +156,7 @@ def cmd_binarize(a: argparse.Namespace) -> None:
 
 
 def cmd_plan(a: argparse.Namespace) -> None:
-    from radplug.search import plan_jobs, resolve_preset
+    from radplug.training.search import plan_jobs, resolve_preset
 
     o: PlanOptions = a.options
     preset = resolve_preset(o.grid, a.user_input)
@@ -169,7 +169,7 @@ def cmd_plan(a: argparse.Namespace) -> None:
         main_jobs = int((jobs["outer"] < 0).sum())
         log.info("%d SEARCH jobs planned", main_jobs)
         if o.nested_cv:
-            from radplug.nested import nested_cost
+            from radplug.training.nested import nested_cost
 
             log.warning(nested_cost(o.nested_cv, o.cv_folds, main_jobs))
     elif not a.estimate:
@@ -177,10 +177,10 @@ def cmd_plan(a: argparse.Namespace) -> None:
 
 
 def _print_estimate(a: argparse.Namespace, o: PlanOptions, tasks: pd.DataFrame, preset: str) -> None:
-    """The run's cost (radplug.estimate) on stdout and in the log."""
+    """The run's cost (radplug.training.estimate) on stdout and in the log."""
     import pyarrow.parquet as pq
 
-    from radplug.estimate import describe_estimate, estimate_run
+    from radplug.training.estimate import describe_estimate, estimate_run
 
     if a.expression:
         n_genes = len(pq.read_schema(a.expression).names) - 1
@@ -206,8 +206,8 @@ def _print_estimate(a: argparse.Namespace, o: PlanOptions, tasks: pd.DataFrame, 
 
 
 def cmd_search(a: argparse.Namespace) -> None:
-    from radplug.nested import run_outer_job
-    from radplug.search import run_job
+    from radplug.training.nested import run_outer_job
+    from radplug.training.search import run_job
 
     o: SearchOptions = a.options
     args = (a.unit, a.family, a.grid, a.chunk, a.n_chunks, read_expression(a.expression),
@@ -225,7 +225,7 @@ def cmd_search(a: argparse.Namespace) -> None:
 
 
 def cmd_nested(a: argparse.Namespace) -> None:
-    from radplug.nested import nested_fold
+    from radplug.training.nested import nested_fold
 
     cv = pd.concat([read_parquet(p) for p in a.cv], ignore_index=True)
     o: NestedOptions = a.options
@@ -239,7 +239,7 @@ def cmd_nested(a: argparse.Namespace) -> None:
 
 
 def cmd_feature_cv(a: argparse.Namespace) -> None:
-    from radplug.search import feature_cv_job
+    from radplug.training.search import feature_cv_job
 
     cv = pd.concat([read_parquet(p) for p in a.cv], ignore_index=True)
     o: FeatureCvOptions = a.options
@@ -250,7 +250,7 @@ def cmd_feature_cv(a: argparse.Namespace) -> None:
 
 
 def cmd_select(a: argparse.Namespace) -> None:
-    from radplug.search import check_cv_complete, select
+    from radplug.training.search import check_cv_complete, select
 
     cv = pd.concat([read_parquet(p) for p in a.cv], ignore_index=True)
     cv = cv.sort_values(["unit", "family", "config_id", "target", "fold"]).reset_index(drop=True)
@@ -265,8 +265,8 @@ def cmd_select(a: argparse.Namespace) -> None:
 
 
 def cmd_fit(a: argparse.Namespace) -> None:
-    from radplug.final import fit_final, save_model
-    from radplug.search import unit_targets
+    from radplug.training.final import fit_final, save_model
+    from radplug.training.search import unit_targets
 
     selection, expression = read_parquet(a.selection), read_expression(a.expression)
     targets, tasks = read_parquet(a.targets), read_parquet(a.tasks)
@@ -287,8 +287,8 @@ def cmd_fit(a: argparse.Namespace) -> None:
 
 
 def cmd_evaluate(a: argparse.Namespace) -> None:
-    from radplug.chance import target_chance
-    from radplug.final import evaluate, load_model
+    from radplug.training.chance import target_chance
+    from radplug.training.final import evaluate, load_model
 
     o: EvaluateOptions = a.options
     targets = read_parquet(a.targets)
@@ -330,11 +330,11 @@ def _parse_sources(specs: list[str]) -> list[tuple[str, str | None]]:
 
 
 def cmd_mask(a: argparse.Namespace) -> None:
-    from radplug.final import load_model
+    from radplug.explain.interpret import interpreter_names
     from radplug.genesets import prepare_gene_sets, source_info
-    from radplug.interpret import interpreter_names
     from radplug.plugins import get_source
-    from radplug.progress import Progress
+    from radplug.reporting.progress import Progress
+    from radplug.training.final import load_model
 
     o: MaskOptions = a.options
     names = interpreter_names(o.interpreters)   # unknown names fail before anything is read
@@ -373,8 +373,8 @@ def cmd_mask(a: argparse.Namespace) -> None:
 def _mask_one(a: argparse.Namespace, model: FinalModel, expression: pd.DataFrame, targets: pd.DataFrame,
               names: list[str], name: str, prep: PreparedGeneSets, info: dict) -> None:
     """Every interpreter of one model over one gene-set source: the per-(target, source) output files."""
+    from radplug.explain.interpret import run_interpreter, saturated_classes
     from radplug.hookspecs import InterpretRequest
-    from radplug.interpret import run_interpreter, saturated_classes
 
     out = Path(a.outdir)
     o: MaskOptions = a.options
@@ -407,7 +407,7 @@ def _mask_one(a: argparse.Namespace, model: FinalModel, expression: pd.DataFrame
 
 
 def cmd_significance(a: argparse.Namespace) -> None:
-    from radplug.masking import FDR_FAMILIES, significance
+    from radplug.explain.masking import FDR_FAMILIES, significance
 
     o: SignificanceOptions = a.options
     real = pd.concat([read_parquet(p) for p in a.masking], ignore_index=True)
@@ -443,7 +443,7 @@ def cmd_significance(a: argparse.Namespace) -> None:
 
 
 def cmd_modules(a: argparse.Namespace) -> None:
-    from radplug.modules_compare import compare_modules, read_modules
+    from radplug.explain.modules_compare import compare_modules, read_modules
 
     res = compare_modules(read_parquet(a.masking), read_modules(a.modules), tuple(_csv_list(a.cohorts)))
     write_parquet(res, Path(a.outdir) / "module_comparison.parquet", "modules", modules=str(a.modules))
@@ -451,7 +451,7 @@ def cmd_modules(a: argparse.Namespace) -> None:
 
 
 def cmd_extract(a: argparse.Namespace) -> None:
-    from radplug.extract import extract_cases, read_image_manifest, write_extraction
+    from radplug.data.extract import extract_cases, read_image_manifest, write_extraction
 
     cases = read_image_manifest(a.manifest)
     o: ExtractOptions = a.options
@@ -459,7 +459,7 @@ def cmd_extract(a: argparse.Namespace) -> None:
 
 
 def cmd_extract_join(a: argparse.Namespace) -> None:
-    from radplug.extract import join_extractions, read_extraction, write_extraction
+    from radplug.data.extract import join_extractions, read_extraction, write_extraction
 
     if len(a.features) != len(a.info):
         raise RadplugInputError(f"extract-join: {len(a.features)} feature file(s) but {len(a.info)} info file(s)")
@@ -470,7 +470,7 @@ def cmd_extract_join(a: argparse.Namespace) -> None:
 
 
 def cmd_report(a: argparse.Namespace) -> None:
-    from radplug.report import build_report
+    from radplug.reporting.report import build_report
 
     path = build_report(a.results, a.outdir, top_n=a.top_n)
     print(path)
@@ -498,7 +498,7 @@ def cmd_plugins(a: argparse.Namespace) -> None:
 
 def cmd_grid(a: argparse.Namespace) -> None:
     from radplug.plugins import model_families
-    from radplug.search import grid
+    from radplug.training.search import grid
 
     fams = [a.family] if a.family else list(model_families())
     for f in fams:

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from radplug.cv import make_estimator
 from radplug.hookspecs import ModelFamily
 from radplug.plugins import get_family
+from radplug.training.cv import make_estimator
 
 
 @dataclass
@@ -243,8 +243,8 @@ def _toy_model(seed: int) -> tuple[Any, Any, Any, Any]:
     tables (train and test cohorts), and three gene sets as a long table (the signal genes, noise, a mix)."""
     import pandas as pd
 
-    from radplug.cv import make_pipeline
-    from radplug.final import FinalModel
+    from radplug.training.cv import make_pipeline
+    from radplug.training.final import FinalModel
 
     rng = np.random.default_rng(seed)
     n, p = 60, 30
@@ -264,12 +264,12 @@ def _toy_model(seed: int) -> tuple[Any, Any, Any, Any]:
 
 def check_interpreter(name: str, seed: int = 0, preset: str | None = None) -> list[CheckResult]:
     """Conformance checks of an interpreter plugin on a small fitted model (never raises for a failure): it runs
-    through ``radplug.interpret.run_interpreter``, its table has the required columns, a row for every gene set,
+    through ``radplug.explain.interpret.run_interpreter``, its table has the required columns, a row for every gene set,
     AUCs in [0, 1] (or NaN), and the same numbers for the same seed."""
     import pandas as pd
 
+    from radplug.explain.interpret import run_interpreter
     from radplug.hookspecs import InterpretRequest
-    from radplug.interpret import run_interpreter
     from radplug.plugins import get_interpreter
 
     get_interpreter(name)

@@ -63,7 +63,7 @@ class GeneSetSource:
 @dataclass(frozen=True)
 class InterpretRequest:
     """Everything an interpreter gets for one (model, gene-set source): the final model
-    (``radplug.final.FinalModel``: ``target``, ``family``, ``classes``, ``genes``, ``predict_proba``), the
+    (``radplug.training.final.FinalModel``: ``target``, ``family``, ``classes``, ``genes``, ``predict_proba``), the
     expression matrix (patients x genes), the targets table (``sample_id``, ``cohort``, one column per target),
     the gene sets as column indices into ``model.genes`` (``members``), their coverage table, the source name,
     the seed, the device, and the MASK step's options (``n_random``, ``max_random``, ``null_bins``,
@@ -97,7 +97,7 @@ class Interpreter:
 
     ``score(request: InterpretRequest) -> InterpretResult``. The MASK step runs masking (always: it feeds the
     significance step) and every interpreter named in ``--interpreters``, each through the same runner
-    (``radplug.interpret.run_interpreter``); a non-masking interpreter's table is published as
+    (``radplug.explain.interpret.run_interpreter``); a non-masking interpreter's table is published as
     ``masking/<name>.parquet``.
     """
 

@@ -131,10 +131,10 @@ def cohort(tmp_path_factory) -> dict:
     """The -profile test cohort (conf/test.config) as in-memory tables, for real fits without Nextflow: 120 train /
     60 test, 400 genes, signal 1.3, seed 42, through the real simulate -> ingest -> validate -> binarize chain.
     Shared by the session: tests read it and copy before changing anything."""
-    from radplug.binarize import binarize
-    from radplug.ingest import ingest
-    from radplug.simulate import simulate_cohort, write_simulated
-    from radplug.validate import validate
+    from radplug.data.binarize import binarize
+    from radplug.data.ingest import ingest
+    from radplug.data.simulate import simulate_cohort, write_simulated
+    from radplug.data.validate import validate
 
     out = tmp_path_factory.mktemp("sim")
     sim = simulate_cohort(120, 60, 400, 24, 2, None, 1.3, 42)

@@ -421,7 +421,7 @@ def _class_counts_from_labels(t: Tables, target: str) -> Tables:
 def _only_first_test_patient(t: Tables) -> Tables:
     """_one_test_sample: V01 is the test cohort; its class of every target is the one it has in the clean
     cohort (radiomic thresholds are set on the training cohort, which is unchanged)."""
-    from radplug.binarize import binarize
+    from radplug.data.binarize import binarize
 
     targets = binarize(t["raw_labels"], t["raw_features"])[0].set_index("sample_id")
     out = _without_samples(*[f"V{i:02d}" for i in range(2, N_TEST + 1)])(t)

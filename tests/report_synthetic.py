@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm, rankdata
 
+from radplug.data.radiomics import GROUPS
+from radplug.explain.masking import significance
 from radplug.io import safe_id, write_parquet
-from radplug.masking import significance
 from radplug.metrics import benjamini_hochberg, bootstrap_auc_ci, task_scores
-from radplug.radiomics import GROUPS
 
 
 def _binary_metrics(Y: np.ndarray, S: np.ndarray, threshold: float) -> dict[str, np.ndarray]:

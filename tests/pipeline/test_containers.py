@@ -104,7 +104,7 @@ def test_extract_runs_in_the_container_and_equals_the_host_extraction(image, tmp
     import pandas as pd
     from test_extract_pipeline import PYRAD, _cohort  # skips here when SimpleITK or the images are absent
 
-    from radplug.extract import extract_cases, read_image_manifest
+    from radplug.data.extract import extract_cases, read_image_manifest
 
     if not PYRAD.exists():
         pytest.skip(f"real images not present: {PYRAD} (../shared is absent)")

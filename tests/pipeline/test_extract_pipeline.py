@@ -15,7 +15,7 @@ import pytest
 from conftest import SHARED_DATA, read_trace, run_nextflow
 from test_extract import shifted_mask, two_series_folder
 
-from radplug.extract_reference import baseline_case, compare_to_baseline
+from radplug.data.extract_reference import baseline_case, compare_to_baseline
 
 sitk = pytest.importorskip("SimpleITK", reason="the radiomics extra is not installed (./setup.sh installs it)")
 
@@ -59,7 +59,7 @@ def PLANTED(sim) -> str:  # noqa: N802
 
 def _cohort(folder: Path, n_train: int = 30, n_test: int = 14) -> tuple[Path, Path, Path, str]:
     """Image manifests, expression, clinical, settings (baseline's, fewer features) and the samplesheet."""
-    from radplug.simulate import simulate_cohort
+    from radplug.data.simulate import simulate_cohort
 
     sim = simulate_cohort(n_train, n_test, n_genes=300, n_sets=12, features_per_group=1, signal=1.5, seed=3)
     rng = np.random.default_rng(5)

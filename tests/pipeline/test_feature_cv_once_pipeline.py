@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from conftest import read_trace, run_nextflow
 
-from radplug.search import grid
+from radplug.training.search import grid
 
 
 @pytest.mark.pipeline

@@ -9,7 +9,7 @@ import pytest
 from conftest import read_trace, run_nextflow
 
 from radplug.io import read_parquet
-from radplug.search import final_units
+from radplug.training.search import final_units
 
 
 @pytest.mark.pipeline

@@ -10,7 +10,7 @@ import pytest
 from conftest import run_nextflow
 from malformed_cases import GOOD_GMT, base_cohort, write_cohort
 
-from radplug.report import build_report
+from radplug.reporting.report import build_report
 
 EARLIER = ("masking/masking.parquet", "report/report.html", "data/labels.parquet")
 

@@ -12,7 +12,7 @@ from conftest import REPO, read_trace, run_nextflow
 
 from radplug.cli import main
 from radplug.io import read_parquet
-from radplug.search import final_units
+from radplug.training.search import final_units
 
 pytestmark = pytest.mark.pipeline
 

@@ -16,7 +16,7 @@ import pytest
 from report_synthetic import synthetic_results
 
 from radplug.io import safe_id
-from radplug.report import build_report
+from radplug.reporting.report import build_report
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("chromium-browser") is None,

@@ -18,7 +18,7 @@ from test_models import PAPER_SIZES
 from test_protocol import FAMILIES
 
 from radplug.io import write_parquet
-from radplug.search import grid, plan_jobs
+from radplug.training.search import grid, plan_jobs
 
 
 def test_cli_reports_bad_input_with_a_clear_message(tmp_path):

@@ -13,20 +13,20 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from radplug.estimate import estimate_run
 from radplug.io import write_parquet
 from radplug.models.stacked import MEMORY_SHARE, member_bytes
-from radplug.search import grid, plan_jobs, unit_targets
+from radplug.training.estimate import estimate_run
+from radplug.training.search import grid, plan_jobs, unit_targets
 
 FAMILIES = ["mlp", "enet", "svm", "rf", "gbt"]
 
 
 @pytest.fixture(scope="module")
 def tasks(tmp_path_factory):
-    from radplug.binarize import binarize
-    from radplug.ingest import ingest
-    from radplug.simulate import simulate_cohort, write_simulated
-    from radplug.validate import validate
+    from radplug.data.binarize import binarize
+    from radplug.data.ingest import ingest
+    from radplug.data.simulate import simulate_cohort, write_simulated
+    from radplug.data.validate import validate
 
     out = tmp_path_factory.mktemp("sim")
     write_simulated(simulate_cohort(120, 60, 300, 20, 3, None, 1.3, 7), out, 7)

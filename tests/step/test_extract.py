@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from conftest import SHARED_DATA
 
-from radplug.extract import (
+from radplug.data.extract import (
     ExtractionError,
     ImageCase,
     extract_cases,
@@ -25,7 +25,7 @@ from radplug.extract import (
     read_image_manifest,
     write_extraction,
 )
-from radplug.extract_reference import baseline_case, compare_to_baseline
+from radplug.data.extract_reference import baseline_case, compare_to_baseline
 from radplug.io import RadplugInputError
 
 sitk = pytest.importorskip("SimpleITK", reason="the radiomics extra is not installed (./setup.sh installs it)")
@@ -248,7 +248,7 @@ def test_cli_extract_writes_the_ingest_table(tmp_path: Path) -> None:
     res = _radplug("extract", "--manifest", str(m), "--out", str(tmp_path / "f.csv"), "--info",
                    str(tmp_path / "i.json"))
     assert res.returncode == 0, res.stderr
-    from radplug.ingest import read_labels_file, to_numeric_matrix
+    from radplug.data.ingest import read_labels_file, to_numeric_matrix
 
     table = read_labels_file(tmp_path / "f.csv")
     assert list(table.index) == ["B1"] and table.shape[1] > 90
@@ -259,7 +259,7 @@ def test_ibsi1_phantom_configuration_a_agrees_for_every_family(tmp_path: Path) -
     """IBSI-1 CT phantom, configuration A (no resampling: the definitions alone): every mapped feature of every
     family lies within the IBSI tolerance. (Configuration C's table, with its explained deviations, is printed by
     benchmarks/bench_extract.py --ibsi.)"""
-    from radplug.extract_reference import IBSI_CONFIGS, ibsi_agreement, ibsi_summary, read_ibsi_reference
+    from radplug.data.extract_reference import IBSI_CONFIGS, ibsi_agreement, ibsi_summary, read_ibsi_reference
 
     conf, suffix = IBSI_CONFIGS["A"]
     nifti = IBSI / "nifti"
@@ -274,7 +274,7 @@ def test_ibsi1_phantom_configuration_a_agrees_for_every_family(tmp_path: Path) -
 
 
 def test_report_shows_extractor_version_and_settings(tmp_path: Path) -> None:
-    from radplug.report import build_report
+    from radplug.reporting.report import build_report
 
     res = extract_cases([case("breast1", "B1")], "pyradiomics", "pyradiomics")
     (tmp_path / "extraction").mkdir()

@@ -129,8 +129,8 @@ def _toy(n: int = 60, p: int = 30):
 
 
 def _final_mlp(device: str):
-    from radplug.cv import make_pipeline
-    from radplug.final import FinalModel
+    from radplug.training.cv import make_pipeline
+    from radplug.training.final import FinalModel
 
     X, y = _toy()
     pipe = make_pipeline("mlp", {"first_layer": 16, "n_layers": 2, "epochs": 20, "patience": 10}, 0, device)
@@ -156,7 +156,7 @@ def test_mlp_on_cpu_device_trains_on_cpu_and_predicts():
 
 
 def test_masking_engine_on_cpu_device_matches_the_literal_masking():
-    from radplug.masking import MaskingEngine
+    from radplug.explain.masking import MaskingEngine
 
     model, X = _final_mlp("cpu")
     sets = [np.arange(0, 3), np.arange(5, 15), np.array([29])]
@@ -177,7 +177,7 @@ def test_mlp_cuda_without_gpu_gives_the_clear_error():
 
 @pytest.mark.skipif(not _no_gpu(), reason="a CUDA device is present: the no-GPU error cannot be provoked")
 def test_masking_engine_cuda_without_gpu_gives_the_clear_error():
-    from radplug.masking import MaskingEngine
+    from radplug.explain.masking import MaskingEngine
 
     model, X = _final_mlp("cpu")
     with pytest.raises(RuntimeError, match="device 'cuda' was requested but PyTorch sees no CUDA device"):
@@ -186,8 +186,8 @@ def test_masking_engine_cuda_without_gpu_gives_the_clear_error():
 
 def test_paper_scale_profile_sets_the_papers_dimensions():
     """-profile paper_scale: 262 + 89 patients, 21,766 genes, the paper's 101 features in its 7 group sizes."""
-    from radplug.radiomics import GROUPS, parse_feature_name
-    from radplug.simulate import PAPER_GROUP_SIZES, feature_names
+    from radplug.data.radiomics import GROUPS, parse_feature_name
+    from radplug.data.simulate import PAPER_GROUP_SIZES, feature_names
 
     conf = flat_config("paper_scale")
     assert (conf["params.sim_n_train"], conf["params.sim_n_test"], conf["params.sim_n_genes"]) == ("262", "89", "21766")

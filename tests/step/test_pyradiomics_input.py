@@ -18,10 +18,10 @@ import pandas as pd
 import pytest
 from conftest import REPO, SHARED_DATA
 
-from radplug.binarize import binarize
-from radplug.ingest import IngestOptions, ingest, read_radiomics_file
+from radplug.data.binarize import binarize
+from radplug.data.ingest import IngestOptions, ingest, read_radiomics_file
+from radplug.data.radiomics import filter_features, near_duplicates, parse_feature_name, parse_filter
 from radplug.io import RadplugInputError
-from radplug.radiomics import filter_features, near_duplicates, parse_feature_name, parse_filter
 
 NSCLC = SHARED_DATA / "nsclc_radiogenomics"
 FEATURES = NSCLC / "features_NSCLC.csv"

@@ -16,16 +16,16 @@ import pandas as pd
 import pytest
 from conftest import SHARED_DATA
 
-from radplug.binarize import encode_target
-from radplug.clinical import normalize_stage
-from radplug.cv import make_pipeline
-from radplug.final import FinalModel, class_note, evaluate
+from radplug.data.binarize import encode_target
+from radplug.data.clinical import normalize_stage
+from radplug.data.ingest import read_expression_file, read_labels_file
+from radplug.explain.interpret import permutation_importance
+from radplug.explain.masking import mask_model, significance
 from radplug.genesets import prepare_gene_sets, read_gene_sets
-from radplug.ingest import read_expression_file, read_labels_file
-from radplug.interpret import permutation_importance
 from radplug.io import write_parquet
-from radplug.masking import mask_model, significance
-from radplug.report import build_report
+from radplug.reporting.report import build_report
+from radplug.training.cv import make_pipeline
+from radplug.training.final import FinalModel, class_note, evaluate
 
 NSCLC = SHARED_DATA / "nsclc_radiogenomics"
 CLINICAL = NSCLC / "NSCLCR01Radiogenomic_DATA_LABELS_2018-05-22_1500-shifted.csv"

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from conftest import REPO, SHARED_DATA
 
-from radplug.clinical import (
+from radplug.data.clinical import (
     normalize_histology,
     normalize_stage,
     normalize_stage_text,

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from radplug.binarize import binarize, encode_target, two_means_1d
+from radplug.data.binarize import binarize, encode_target, two_means_1d
+from radplug.data.simulate import simulate_cohort
+from radplug.data.validate import validate
 from radplug.io import RadplugInputError, read_provenance, write_parquet
 from radplug.metrics import benjamini_hochberg, bootstrap_auc_ci, multiclass_scores
-from radplug.simulate import simulate_cohort
-from radplug.validate import validate
 
 
 def _brute_two_means(v):

@@ -7,15 +7,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from radplug.search import feature_cv_job, grid, run_job, select
+from radplug.training.search import feature_cv_job, grid, run_job, select
 
 
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory) -> dict:
-    from radplug.binarize import binarize
-    from radplug.ingest import ingest
-    from radplug.simulate import simulate_cohort, write_simulated
-    from radplug.validate import validate
+    from radplug.data.binarize import binarize
+    from radplug.data.ingest import ingest
+    from radplug.data.simulate import simulate_cohort, write_simulated
+    from radplug.data.validate import validate
 
     out = tmp_path_factory.mktemp("sim")
     write_simulated(simulate_cohort(120, 60, 300, 24, 2, None, 1.3, 42), out, 42)

@@ -80,7 +80,7 @@ def test_go_bp_size_filter_and_coverage_full_universe():
 @pytest.mark.skipif(not LEUKEMIA.exists(), reason="needs ../shared/data/gsea_leukemia (real GCT)")
 def test_hallmark_coverage_on_a_real_platform():
     """Coverage of Hallmark sets against the 10,056 symbols of a real HG-U95Av2 profile."""
-    from radplug.ingest import read_table
+    from radplug.data.ingest import read_table
 
     universe = read_table(LEUKEMIA).iloc[:, 0].astype(str).tolist()
     assert len(universe) > 10000

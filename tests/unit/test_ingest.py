@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 from conftest import REPO, SHARED_DATA
 
-from radplug.geo import collapse_probes, read_cls, read_platform_annotation, series_matrix_clinical
-from radplug.ingest import IngestOptions, ingest, load_input_schema, read_expression_file, read_samplesheet
+from radplug.data.geo import collapse_probes, read_cls, read_platform_annotation, series_matrix_clinical
+from radplug.data.ingest import IngestOptions, ingest, load_input_schema, read_expression_file, read_samplesheet
+from radplug.data.radiomics import GROUPS, feature_group, read_group_overrides
+from radplug.data.validate import validate
 from radplug.io import RadplugInputError, write_parquet
-from radplug.radiomics import GROUPS, feature_group, read_group_overrides
-from radplug.validate import validate
 
 LEUK = SHARED_DATA / "gsea_leukemia"
 needs_leukemia = pytest.mark.skipif(

@@ -11,12 +11,12 @@ import pytest
 import torch
 from conftest import SHARED_DATA
 
-from radplug.cv import cv_splits, make_pipeline
-from radplug.final import FinalModel
+from radplug.data.simulate import simulate_cohort
+from radplug.explain.interpret import permutation_importance
+from radplug.explain.masking import MaskingEngine, mask_model, padded_index
 from radplug.genesets import prepare_gene_sets, read_gene_sets
-from radplug.interpret import permutation_importance
-from radplug.masking import MaskingEngine, mask_model, padded_index
-from radplug.simulate import simulate_cohort
+from radplug.training.cv import cv_splits, make_pipeline
+from radplug.training.final import FinalModel
 
 VERHAAK = SHARED_DATA / "verhaak_gbm" / "TCGA_unified_CORE_ClaNC840.txt"
 HALLMARK = SHARED_DATA / "msigdb" / "h.all.v7.0.symbols.gmt"
@@ -183,7 +183,7 @@ def test_permutation_importance_finds_planted_set(sim):
 # --------------------------------------------------------------------------- real data: Verhaak GBM
 def _read_verhaak() -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
     """(expression samples x genes, subtype per sample, long table of the four subtype gene lists)."""
-    from radplug.ingest import read_table
+    from radplug.data.ingest import read_table
 
     raw = read_table(VERHAAK)
     gene_col, sig_col = raw.columns[0], raw.columns[1]

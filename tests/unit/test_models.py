@@ -8,10 +8,10 @@ import json
 import numpy as np
 import pytest
 
-from radplug.cv import cv_splits, make_pipeline
 from radplug.metrics import safe_auc
 from radplug.models.builtin import MLP_FAST
-from radplug.search import grid
+from radplug.training.cv import cv_splits, make_pipeline
+from radplug.training.search import grid
 
 PAPER_SIZES = {"enet": 100, "svm": 400, "rf": 120, "gbt": 150, "mlp": 48}
 # fixed-length training (no validation split): early stopping on ~20 validation samples is too noisy for
@@ -77,7 +77,7 @@ def test_standard_preset_is_a_real_search() -> None:
 
 
 def test_auto_preset_and_fast_warning(caplog: pytest.LogCaptureFixture) -> None:
-    from radplug.search import resolve_preset
+    from radplug.training.search import resolve_preset
 
     assert resolve_preset("auto", user_input=True) == "standard"
     assert resolve_preset("auto", user_input=False) == "fast"

@@ -12,9 +12,9 @@ import pytest
 from conftest import SHARED_DATA
 
 from radplug.cli import main
+from radplug.explain.modules_compare import compare_modules, pathway_key, read_modules
 from radplug.genesets import read_gene_sets
 from radplug.io import RadplugInputError, read_parquet, read_provenance, write_parquet
-from radplug.modules_compare import compare_modules, pathway_key, read_modules
 
 REACTOME = SHARED_DATA / "msigdb" / "c2.cp.reactome.v6.2.symbols.gmt"
 
@@ -79,7 +79,7 @@ def test_compare_on_real_reactome_names(tmp_path):
     out = read_parquet(results / "masking" / "module_comparison.parquet")
     assert len(out) == 4 and (out["status"] == "ok").sum() == 2
     assert read_provenance(results / "masking" / "module_comparison.parquet")["step"] == "modules"
-    from radplug.report import build_report
+    from radplug.reporting.report import build_report
 
     html = Path(build_report(results)).read_text()
     assert "Comparison with published modules" in html and "REACTOME_SIGNALING_BY_RHO_GTPASES" in html

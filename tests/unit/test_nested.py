@@ -1,4 +1,4 @@
-"""Nested cross-validation (``--nested_cv``, radplug.nested): outer folds around the whole search + selection.
+"""Nested cross-validation (``--nested_cv``, radplug.training.nested): outer folds around the whole search + selection.
 
 Unit tests with real fits on the -profile test cohort (simulate -> ingest -> validate -> binarize), then one
 small real ``nextflow run -profile test --nested_cv 3`` and the bad-input runs (nothing published)."""
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from radplug.nested import (
+from radplug.training.nested import (
     check_nested,
     nested_cost,
     nested_fold,
@@ -23,7 +23,7 @@ from radplug.nested import (
     run_outer_job,
     split_key,
 )
-from radplug.search import plan_jobs, run_job, select
+from radplug.training.search import plan_jobs, run_job, select
 
 K = 3       # outer folds
 FOLDS = 3   # inner folds

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from radplug.progress import Progress, format_seconds
+from radplug.reporting.progress import Progress, format_seconds
 
 
 def test_format_seconds():
@@ -17,7 +17,7 @@ def test_format_seconds():
 
 def test_progress_lines_with_eta(caplog, monkeypatch):
     clock = iter([0.0, 10.0, 20.0, 30.0, 40.0])
-    monkeypatch.setattr("radplug.progress.time.monotonic", lambda: next(clock))
+    monkeypatch.setattr("radplug.reporting.progress.time.monotonic", lambda: next(clock))
     log = logging.getLogger("radplug.test")
     with caplog.at_level(logging.INFO, logger="radplug.test"):
         p = Progress("SEARCH group:GLCM mlp configurations", 4, log, every=0)   # starts at t=0

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from radplug.final import evaluate, fit_final, micro_auc_ci
 from radplug.io import RadplugInputError, write_parquet
-from radplug.search import grid, run_job, select
+from radplug.training.final import evaluate, fit_final, micro_auc_ci
+from radplug.training.search import grid, run_job, select
 
 FAMILIES = ["mlp", "enet", "svm", "rf", "gbt"]
 
@@ -119,7 +119,7 @@ def test_run_job_with_stacked_folds(cohort: dict, glcm_search: pd.DataFrame) -> 
 
 def test_prior_only_micro_auc_baseline() -> None:
     """The no-information baseline of a micro AUC: training frequencies for everyone, scored by brute force."""
-    from radplug.final import prior_micro_auc
+    from radplug.training.final import prior_micro_auc
 
     y_train = np.repeat([0, 1, 2], [50, 35, 15])
     y_test = np.repeat([0, 1, 2], [42, 33, 12])
@@ -136,7 +136,7 @@ def test_prior_only_micro_auc_baseline() -> None:
 def test_select_refuses_targets_without_cv_results(cohort: dict, glcm_search: pd.DataFrame, tmp_path: Path) -> None:
     """SELECT gets the tasks table: a target (or a family) whose SEARCH results never arrived is named, not dropped."""
     from radplug.cli import main
-    from radplug.search import check_cv_complete
+    from radplug.training.search import check_cv_complete
 
     glcm = cohort["tasks"][cohort["tasks"]["target"].isin(glcm_search["target"])]
     check_cv_complete(glcm_search, glcm, ["mlp", "enet"])          # complete: no error

@@ -109,7 +109,7 @@ def test_refused_sheet_same_message_from_both_entry_points(name: str, tmp_path: 
 def test_texts_mapped_to_other_or_missing_are_listed_in_the_report(tmp_path: Path, capsys) -> None:
     """Every clinical text that became `other` or missing is in data/label_mapping.csv and in a warning table
     of the report (not only in a CSV)."""
-    from radplug.report import build_report
+    from radplug.reporting.report import build_report
 
     c = base_cohort()
     c.clinical["train"][3][1] = "NSCLC NOS"

@@ -13,19 +13,19 @@ import pytest
 import torch
 from conftest import SHARED_DATA
 
-from radplug.cv import make_pipeline
-from radplug.final import FinalModel
-from radplug.genesets import prepare_gene_sets, read_gene_sets
-from radplug.masking import mask_model, null_sizes, random_sets, random_sets_of_sizes, significance
-from radplug.metrics import benjamini_hochberg
-from radplug.sequential import (
+from radplug.data.simulate import simulate_cohort
+from radplug.explain.masking import mask_model, null_sizes, random_sets, random_sets_of_sizes, significance
+from radplug.explain.sequential import (
     DEFAULT_HITS,
     global_null_error_rates,
     sequential_design,
     sequential_p_values,
     stop_hits,
 )
-from radplug.simulate import simulate_cohort
+from radplug.genesets import prepare_gene_sets, read_gene_sets
+from radplug.metrics import benjamini_hochberg
+from radplug.training.cv import make_pipeline
+from radplug.training.final import FinalModel
 
 # --------------------------------------------------------------------------- the sequential p-value
 
@@ -144,7 +144,7 @@ def test_leukemia_permuted_labels_give_no_discovery():
     """The GSEA Leukemia set (24 ALL / 24 AML, its .cls labels) with labels permuted: an elastic net trained on
     30 patients, masked on 18 with every Hallmark set, three permutations. No set may reach
     q < 0.05."""
-    from radplug.ingest import read_expression_file
+    from radplug.data.ingest import read_expression_file
 
     expr = read_expression_file(LEUKEMIA).astype(np.float32)
     expr = expr.loc[:, expr.var().sort_values().index[-3000:]]           # the 3,000 most variable genes

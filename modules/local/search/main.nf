@@ -21,7 +21,7 @@ process SEARCH {
     def out = outer >= 0 ? "nested_${job.job_id}.parquet" : "cv_${job.job_id}.parquet"
     def nested = outer >= 0 ? "--outer-fold ${outer}" : ''
     // a group network searched in several chunks gets its per-feature CV once, in FEATURE_CV, after all chunks
-    // (the search only; an outer fold of nested CV keeps it in SEARCH, per chunk: radplug.nested)
+    // (the search only; an outer fold of nested CV keeps it in SEARCH, per chunk: radplug.training.nested)
     def feature_cv = job.n_chunks.toString().toInteger() > 1 && outer < 0 ? '--no-feature-cv' : ''
     """
     radplug-search --expression ${expression} --targets ${targets} --tasks ${tasks} --unit ${q(job.unit)} \\

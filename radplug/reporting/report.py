@@ -466,8 +466,8 @@ def _paper_comparison(metrics: pd.DataFrame | None, tasks: pd.DataFrame | None, 
                       labels: pd.DataFrame | None, simulated: bool) -> pd.DataFrame:
     """The paper's reported test values beside this run's, where the run's targets are the paper's kind
     (histology, stage, radiomic features); empty when none is."""
-    from radplug.modules_compare import pathway_key
-    from radplug.radiomics import AERTS_NAMES
+    from radplug.data.radiomics import AERTS_NAMES
+    from radplug.explain.modules_compare import pathway_key
 
     if metrics is None or metrics.empty:
         return pd.DataFrame()
@@ -924,7 +924,7 @@ def _nested_html(nested: pd.DataFrame, selection: pd.DataFrame | None, metrics: 
                  tables_dir: Path) -> str:
     """The nested-CV section: per target the selected configuration's CV AUC (optimistic), the nested-CV AUC
     and the test AUC side by side (tables/estimates.csv; per outer fold: tables/nested_cv.csv)."""
-    from radplug.nested import nested_summary
+    from radplug.training.nested import nested_summary
 
     est = nested_summary(nested, selection, metrics)
     est.to_csv(tables_dir / "estimates.csv", index=False)

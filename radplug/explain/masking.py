@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from radplug.final import FinalModel, class_note
+from radplug.training.final import FinalModel, class_note
 
 log = logging.getLogger(__name__)
 
@@ -335,13 +335,13 @@ def mask_model(model: FinalModel, expression: pd.DataFrame, targets: pd.DataFram
     grouped into at most ``max_null_sizes`` size bins (every distinct size its own bin when there are no
     more; else size-quantile bins). Each bin draws random sets from the model's genes, with sizes drawn
     from the sizes of the bin's sets still being tested: ``n_random`` first, then more up to ``max_random``
-    while a set of the bin is undecided (``radplug.sequential``). With ``fdr_scope="target"`` BH runs over
+    while a set of the bin is undecided (``radplug.explain.sequential``). With ``fdr_scope="target"`` BH runs over
     this source, target, cohort and class, so sets that cannot pass BH at ``fdr`` stop drawing early; with
     ``"run"`` (BH over the whole run) they do not. Every row also carries ``auc_full``, the unmasked
     model's AUC on the same patients and class. Returns (scores, every random set's scores).
     """
-    from radplug.binarize import encode_target
-    from radplug.sequential import sequential_p_values
+    from radplug.data.binarize import encode_target
+    from radplug.explain.sequential import sequential_p_values
 
     if n_random < 1 or max_random < n_random:
         raise ValueError(f"--mask_n_random must be >= 1 (got {n_random}) and --mask_max_random at least as "

@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
-from radplug.binarize import encode_target
-from radplug.final import fit_final
+from radplug.data.binarize import encode_target
 from radplug.metrics import task_scores
-from radplug.search import run_job, select, unit_targets
+from radplug.training.final import fit_final
+from radplug.training.search import run_job, select, unit_targets
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def run_outer_job(unit: str, family: str, preset: str, chunk: int, n_chunks: int
                   targets: pd.DataFrame, tasks: pd.DataFrame, folds: int, seed: int, outer_fold: int,
                   n_outer: int, device: str = "cpu", stack_folds: bool = False,
                   class_weight: str = "balanced") -> pd.DataFrame:
-    """One SEARCH job inside outer fold ``outer_fold``: :func:`radplug.search.run_job` on the other outer
+    """One SEARCH job inside outer fold ``outer_fold``: :func:`radplug.training.search.run_job` on the other outer
     parts only; rows carry ``outer_fold``."""
     if not 0 <= outer_fold < n_outer:
         raise ValueError(f"outer fold {outer_fold} is not in 0..{n_outer - 1}")

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from radplug.clinical import HISTOLOGY_CLASSES
+from radplug.data.clinical import HISTOLOGY_CLASSES
+from radplug.data.radiomics import AERTS_NAMES, GROUPS
 from radplug.genesets import read_gene_sets
 from radplug.io import write_parquet
-from radplug.radiomics import AERTS_NAMES, GROUPS
 
 log = logging.getLogger(__name__)
 

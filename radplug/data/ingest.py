@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from radplug.clinical import find_stage_columns, normalize_histology, normalize_stage, read_histology_map
+from radplug.data.clinical import find_stage_columns, normalize_histology, normalize_stage, read_histology_map
+from radplug.data.radiomics import SELECTION_COLUMNS, filter_features, near_duplicates
 from radplug.io import RadplugInputError, read_text
-from radplug.radiomics import SELECTION_COLUMNS, filter_features, near_duplicates
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ ID_CANDIDATES = (
     "name",
 )
 NA_STRINGS = ("", "NA", "NaN", "nan", "null", "NULL", "Null", "N/A", "na", "n/a", "None", "#N/A")
-SCHEMA_INPUT = Path(__file__).resolve().parent / "schemas" / "schema_input.json"  # assets/ links here
+SCHEMA_INPUT = Path(__file__).resolve().parent.parent / "schemas" / "schema_input.json"  # assets/ links here
 
 
 # --------------------------------------------------------------------------- low-level readers
@@ -127,7 +127,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if fmt == "gct":
         df = read_gct_text(text, str(path))
     elif fmt == "series_matrix":
-        from radplug.geo import read_series_matrix_text
+        from radplug.data.geo import read_series_matrix_text
 
         sm = read_series_matrix_text(text, str(path))
         df = sm.reset_index(names="ID_REF")
@@ -280,7 +280,7 @@ def read_expression_file(
     duplicate gene symbols are always collapsed by ``collapse`` (mean, max_mean, max_variance).
     ``collapse_choice`` (gene -> probe or column id, from the training cohort) fixes the probe that
     max_mean/max_variance keep; the choice used is returned in ``attrs['collapse_choice']``."""
-    from radplug.geo import collapse_columns
+    from radplug.data.geo import collapse_columns
 
     path = Path(path)
     messages = messages if messages is not None else []
@@ -329,7 +329,7 @@ def read_expression_file(
                 "the other tables"
             )
     if annotation:
-        from radplug.geo import collapse_probes, read_platform_annotation
+        from radplug.data.geo import collapse_probes, read_platform_annotation
 
         n_probes = values.shape[1]
         values = collapse_probes(
@@ -365,7 +365,7 @@ def read_labels_file(path: str | Path, id_column: str | None = None) -> pd.DataF
     path = Path(path)
     raw = read_table(path)
     if raw.attrs.get("format") == "series_matrix":
-        from radplug.geo import series_matrix_samples
+        from radplug.data.geo import series_matrix_samples
 
         return series_matrix_samples(raw.columns[1:], raw.attrs)      # first column: ID_REF
     col = find_id_column(raw, str(path), id_column)
@@ -731,7 +731,7 @@ class Ingested:
     histology_mapping: pd.DataFrame
     messages: list[str]
     label_mapping: pd.DataFrame | None = None  # target, text, label, by, n, cohort, column (histology, stage)
-    radiomics_selection: pd.DataFrame | None = None  # radplug.radiomics.SELECTION_COLUMNS, one row per feature
+    radiomics_selection: pd.DataFrame | None = None  # radplug.data.radiomics.SELECTION_COLUMNS, one row per feature
 
 
 def _find_histology_column(df: pd.DataFrame, hint: str | None, origin: Path) -> str | None:
@@ -750,7 +750,7 @@ def _find_histology_column(df: pd.DataFrame, hint: str | None, origin: Path) -> 
 
 def _clinical_table(c: Cohort, expr_ids: pd.Index, id_column: str | None) -> pd.DataFrame:
     if _suffix(c.clinical) == "cls":
-        from radplug.geo import read_cls
+        from radplug.data.geo import read_cls
 
         labels = read_cls(c.clinical)
         if len(labels) != len(expr_ids):

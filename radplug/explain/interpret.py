@@ -8,12 +8,12 @@ import logging
 import numpy as np
 import pandas as pd
 
-from radplug.binarize import encode_target
-from radplug.final import FinalModel, class_note
+from radplug.data.binarize import encode_target
+from radplug.explain.masking import MaskingEngine, class_columns, mask_model, saturation, score_sets
 from radplug.hookspecs import Interpreter, InterpretRequest, InterpretResult, hookimpl
-from radplug.masking import MaskingEngine, class_columns, mask_model, saturation, score_sets
 from radplug.plugins import PluginError, get_interpreter, provided
-from radplug.progress import Progress
+from radplug.reporting.progress import Progress
+from radplug.training.final import FinalModel, class_note
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def _permutation(request: InterpretRequest) -> InterpretResult:
 
 
 def saturated_classes(masking_table: pd.DataFrame) -> list[str]:
-    """Classes whose test-cohort masking is saturated (see ``radplug.masking.saturation``)."""
+    """Classes whose test-cohort masking is saturated (see ``radplug.explain.masking.saturation``)."""
     test = masking_table[masking_table["cohort"] == "test"] if len(masking_table) else masking_table
     return [str(c) for c, g in test.groupby("class") if saturation(g)[0]]
 

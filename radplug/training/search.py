@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radplug.binarize import encode_target
-from radplug.cv import cv_splits, family_device, make_pipeline
+from radplug.data.binarize import encode_target
 from radplug.io import RadplugInputError, safe_id
 from radplug.metrics import task_scores
 from radplug.plugins import get_family
-from radplug.progress import Progress
+from radplug.reporting.progress import Progress
+from radplug.training.cv import cv_splits, family_device, make_pipeline
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,8 @@ def config_id(family: str, preset: str, i: int) -> str:
 def plan_jobs(tasks: pd.DataFrame, families: list[str], preset: str, chunk_size: int,
               n_outer: int = 0) -> pd.DataFrame:
     """Jobs for SEARCH: one row per (unit, family, grid chunk), ``outer`` -1. With ``n_outer`` (nested CV,
-    :mod:`radplug.nested`) the same jobs again once per outer fold, ``outer`` 0..n_outer-1, ids ``o<k>__...``."""
+    :mod:`radplug.training.nested`) the same jobs again once per outer fold, ``outer`` 0..n_outer-1, ids
+    ``o<k>__...``."""
     rows = []
     radiomic = tasks[tasks["source"] == "radiomic"]
     for fam_name in families:
@@ -154,7 +155,8 @@ def run_job(unit: str, family: str, preset: str, chunk: int, n_chunks: int, expr
     configuration is then cross-validated as one network per feature (``cv_kind='feature'``), which is
     how the final per-feature model is trained, so its CV AUC is the estimate compared across families.
     ``target:`` units give ``cv_kind='target'`` rows. ``stack_folds`` trains the mlp's CV folds at once
-    (:mod:`radplug.models.stacked`). ``class_weight``: ``balanced`` or ``none`` (:func:`radplug.cv.make_estimator`)."""
+    (:mod:`radplug.models.stacked`). ``class_weight``: ``balanced`` or ``none``
+    (:func:`radplug.training.cv.make_estimator`)."""
     if unit.startswith("each:"):   # several single-target units in one task (fewer, longer tasks)
         names = unit_targets(unit, tasks)
         progress = Progress(f"{unit} {family} features", len(names), log, every=0)

@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radplug.binarize import encode_target
-from radplug.cv import make_pipeline
+from radplug.data.binarize import encode_target
 from radplug.metrics import bootstrap_auc_ci, one_hot, per_class_scores, safe_auc, task_scores
-from radplug.progress import format_seconds
+from radplug.reporting.progress import format_seconds
+from radplug.training.cv import make_pipeline
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from radplug.radiomics import feature_group, parse_feature_name
+from radplug.data.radiomics import feature_group, parse_feature_name
 
 
 def two_means_1d(values: np.ndarray) -> tuple[float, float]:

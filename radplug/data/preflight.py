@@ -35,7 +35,7 @@ def _tokens(value: str, param: str, problems: list[str]) -> list[str]:
 def check_parameters(p: PreflightOptions) -> list[str]:
     """Problems with the run's parameters (empty when none)."""
     from radplug.plugins import PluginError, get_family, interpreters
-    from radplug.search import grid
+    from radplug.training.search import grid
 
     problems: list[str] = []
     families = _tokens(p.models, "models", problems)
@@ -44,7 +44,7 @@ def check_parameters(p: PreflightOptions) -> list[str]:
     elif not families:
         problems.append(f"--models '{p.models}' names no model family: nothing would be "
                         "trained; name at least one (radplug plugins lists them)")
-    # 'auto' is standard on user data and fast on the embedded cohort (radplug.search.resolve_preset)
+    # 'auto' is standard on user data and fast on the embedded cohort (radplug.training.search.resolve_preset)
     presets = ["standard", "fast"] if p.grid == "auto" else [p.grid]
     for fam in families:
         try:
@@ -147,7 +147,7 @@ def check_targets(labels: pd.DataFrame, features: pd.DataFrame, p: PreflightOpti
                   ) -> tuple[list[str], list[str], pd.DataFrame]:
     """(problems, warnings, class counts per target, cohort and class) for the targets as BINARIZE will make
     them (radiomic features binarized on the training cohort, clinical targets as given)."""
-    from radplug.binarize import binarize
+    from radplug.data.binarize import binarize
 
     problems: list[str] = []
     warnings: list[str] = []
@@ -212,7 +212,7 @@ def check_targets(labels: pd.DataFrame, features: pd.DataFrame, p: PreflightOpti
         problems.append(f"--cv_folds {p.cv_folds} exceeds the labelled training patients of {len(too_many)} "
                         f"target(s) (e.g. {eg}); use at most {min(n for _, n in too_many)} (10 is usual)")
     if p.nested_cv >= 2 and not problems:
-        from radplug.nested import check_nested
+        from radplug.training.nested import check_nested
 
         problems += check_nested(pd.DataFrame(counts, columns=["target", "cohort", "class", "n"]), p.nested_cv,
                                  p.cv_folds)

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from radplug.models.stacked import MEMORY_SHARE, member_bytes, memory_limit_bytes, network_parameters
-from radplug.search import final_units, grid, plan_jobs, unit_targets
+from radplug.training.search import final_units, grid, plan_jobs, unit_targets
 
 
 def measured_flops(seconds: float = 0.2) -> float:

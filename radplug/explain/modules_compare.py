@@ -36,7 +36,7 @@ def read_modules(path: str | Path) -> pd.DataFrame:
     """A module table (CSV or TSV): columns module, feature, pathway (aliases: module_id, features,
     radiomic_feature, pathways, gene_set). Cells may hold several values separated by ``;`` or ``|``.
     Returns one row per (module, feature, pathway)."""
-    from radplug.ingest import read_table
+    from radplug.data.ingest import read_table
 
     df = read_table(path)
     lower = {c.lower().strip(): c for c in df.columns}
