@@ -60,14 +60,14 @@ def _coerce(param: str, value: Any) -> Any:
         raise ValueError(f"--{param} must be {'an integer' if kind is int else 'a number'}, got {value!r}") from None
 
 
-def check_value(param: str, value: Any) -> None:
-    """The schema's enum and range of ``param``; ValueError saying what is allowed."""
+def check_value(param: str, value: Any, ranges: bool = True) -> None:
+    """The schema's enum and (with ``ranges``) range of ``param``; ValueError saying what is allowed."""
     spec = schema_properties()[param]
     if value is None:
         return
     if spec.get("enum") and value not in spec["enum"]:
         raise ValueError(f"--{param} must be one of {', '.join(map(str, spec['enum']))}, got {value!r}")
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if ranges and isinstance(value, int | float) and not isinstance(value, bool):
         if spec.get("minimum") is not None and value < spec["minimum"]:
             raise ValueError(f"--{param} must be at least {spec['minimum']}, got {value}")
         if spec.get("maximum") is not None and value > spec["maximum"]:
@@ -78,13 +78,15 @@ class StepOptions:
     """Base of the Options records: ``step`` is the radplug subcommand; every field is a pipeline parameter."""
 
     step: ClassVar[str] = ""
+    #: False for a step that checks its parameters' ranges itself, all problems at once (PREFLIGHT)
+    check_ranges: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         problems = []
         for f in dataclasses.fields(self):
             try:
                 value = _coerce(f.name, getattr(self, f.name))
-                check_value(f.name, value)
+                check_value(f.name, value, self.check_ranges)
             except ValueError as exc:
                 problems.append(str(exc))
                 continue
@@ -153,6 +155,7 @@ class IngestStepOptions(StepOptions):
 
 @options_record("preflight")
 class PreflightOptions(StepOptions):
+    check_ranges = False   # radplug.data.preflight.check_parameters reports them, with the cohort's limits
     models: str
     grid: str
     cv_folds: int

@@ -100,12 +100,13 @@ def synthetic_results(root: Path, n_targets: int = 1500, n_train: int = 120, n_t
     cols = {"histology": [hist_classes[i] for i in yh],
             **{t: np.where(Yall[i] == 1, "high", "low") for i, t in enumerate(binary)}}
     data, ev = root / "data", root / "evaluation"
-    write_parquet(pd.DataFrame(tasks), data / "tasks.parquet", "binarize")
+    # written as step "synthetic": hand-made stand-ins for the steps' tables, not held to radplug.results
+    write_parquet(pd.DataFrame(tasks), data / "tasks.parquet", "synthetic")
     write_parquet(pd.concat([pd.DataFrame({"sample_id": ids, "cohort": cohort}), pd.DataFrame(cols)], axis=1),
-                  data / "targets.parquet", "binarize")
-    write_parquet(met, ev / "test_metrics.parquet", "evaluate")
-    write_parquet(pred, ev / "predictions.parquet", "evaluate")
-    write_parquet(pd.DataFrame([chance]), ev / "target_chance.parquet", "evaluate")
+                  data / "targets.parquet", "synthetic")
+    write_parquet(met, ev / "test_metrics.parquet", "synthetic")
+    write_parquet(pred, ev / "predictions.parquet", "synthetic")
+    write_parquet(pd.DataFrame([chance]), ev / "target_chance.parquet", "synthetic")
 
     cv = [{"unit": f"target:{t}", "family": fam, "config_id": f"{fam}.fast.000", "params": "{}", "target": t,
            "cv_kind": "target", "fold": f, "n_val": n_train // 3, "auc": float(rng.uniform(0.4, 0.9)),
@@ -116,8 +117,8 @@ def synthetic_results(root: Path, n_targets: int = 1500, n_train: int = 120, n_t
                 accuracy_mean=("accuracy", "mean"), n_folds=("fold", "nunique")).reset_index()
            .sort_values(["target", "auc_mean"], ascending=[True, False]))
     sel["selected"] = ~sel.duplicated("target")
-    write_parquet(cv, root / "cv" / "cv_results.parquet", "select")
-    write_parquet(sel.reset_index(drop=True), root / "cv" / "selection.parquet", "select")
+    write_parquet(cv, root / "cv" / "cv_results.parquet", "synthetic")
+    write_parquet(sel.reset_index(drop=True), root / "cv" / "selection.parquet", "synthetic")
 
     overall = met[met["averaging"] != "one-vs-rest"]
     masked = overall.loc[overall["auc"] >= threshold, "target"]
@@ -138,8 +139,8 @@ def synthetic_results(root: Path, n_targets: int = 1500, n_train: int = 120, n_t
                                   "null_bin": 0, "size": 50, "draw": np.arange(len(nul)), "auc": nul}))
     if real:
         write_parquet(significance(pd.concat(real, ignore_index=True)), root / "masking" / "masking.parquet",
-                      "significance", fdr_family="source,target,cohort,class", random_sets_drawn=200 * len(real))
-        write_parquet(pd.concat(null, ignore_index=True), root / "masking" / "masking_null.parquet", "significance")
+                      "synthetic", fdr_family="source,target,cohort,class", random_sets_drawn=200 * len(real))
+        write_parquet(pd.concat(null, ignore_index=True), root / "masking" / "masking_null.parquet", "synthetic")
     (root / "pipeline_info").mkdir(parents=True, exist_ok=True)
     (root / "pipeline_info" / "params.json").write_text(json.dumps({"input": "synthetic.csv", "mask_min_auc": 0.7}))
     return root

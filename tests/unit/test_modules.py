@@ -72,7 +72,7 @@ def test_compare_on_real_reactome_names(tmp_path):
 
     # the CLI writes masking/module_comparison.parquet, which the report shows
     results = tmp_path / "res"
-    write_parquet(masking, results / "masking" / "masking.parquet", "significance")
+    write_parquet(masking, results / "masking" / "masking.parquet", "test")   # a partial, hand-made table
     modules.to_csv(tmp_path / "modules.csv", index=False)
     assert main(["modules", "--masking", str(results / "masking" / "masking.parquet"), "--modules",
                  str(tmp_path / "modules.csv"), "--outdir", str(results / "masking")]) == 0
