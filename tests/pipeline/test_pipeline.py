@@ -189,8 +189,8 @@ def test_mask_of_a_unit_equals_mask_of_each_target(test_profile_run, tmp_path):
     names = list(tasks.loc[tasks["group"] == "shape", "target"])
     models = [str(out / "models" / f"{i}.model.pkl") for i in tasks.set_index("target").loc[names, "id"]]
     common = ["--expression", str(out / "data/expression.parquet"), "--targets", str(out / "data/targets.parquet"),
-              "--genesets", f"custom={out / 'data/simulated/genesets.gmt'}", "--n-random", "20", "--max-random", "60",
-              "--max-null-sizes", "3", "--interpreters", "masking", "--seed", "42"]
+              "--genesets", f"custom={out / 'data/simulated/genesets.gmt'}", "--mask-n-random", "20",
+              "--mask-max-random", "60", "--mask-null-bins", "3", "--interpreters", "masking", "--seed", "42"]
     (tmp_path / "only.txt").write_text(names[0] + "\n" + names[1] + "\n")
     assert main(["mask", "--model", *models, "--only-targets", str(tmp_path / "only.txt"), *common,
                  "--outdir", str(tmp_path / "unit")]) == 0
