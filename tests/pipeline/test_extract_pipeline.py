@@ -160,24 +160,13 @@ def test_images_through_extract_and_the_whole_pipeline(tmp_path: Path) -> None:
     assert "Radiomic feature extraction" in page and radiomics.__version__ in page
 
 
-def test_manifest_naming_a_missing_file_fails_before_any_task(tmp_path: Path) -> None:
-    data = tmp_path / "in"
-    data.mkdir()
-    (data / "images.csv").write_text(f"sample_id,image,mask\nB1,missing.nrrd,{PYRAD / 'breast1_label.nrrd'}\n")
-    (data / "expr.csv").write_text("sample_id,G1,G2\nB1,1.0,2.0\nB2,2.0,1.0\n")
-    (data / "sheet.csv").write_text("cohort,role,expression,radiomics\nc1,train,expr.csv,images.csv\n")
-    outdir = tmp_path / "res"
-    r = run_nextflow(tmp_path, "--input", str(data / "sheet.csv"), "--genesets", f"custom={data / 'expr.csv'}",
-                     outdir=str(outdir))
-    assert r.returncode != 0
-    assert "patient B1: image 'missing.nrrd' does not exist" in r.stdout + r.stderr
-    assert not (outdir / "extraction").exists() and not (outdir / "data").exists()
-
-
-# kind -> (B2's image, B2's mask, B2's label, the message expected for it) given the input folder. Each kind stages
-# another input through Nextflow (a mask file, an image and a mask file, a DICOM folder); an unreadable image is
-# refused by the same EXTRACT code (tests/test_extract.py, with the manifest's own path in the message).
+# kind -> (B2's image, B2's mask, B2's label, the message expected for it) given the input folder. A missing file is
+# refused by the workflow before any task; each other kind stages another input through Nextflow (a mask file, an
+# image and a mask file, a DICOM folder); an unreadable image is refused by the same EXTRACT code
+# (tests/step/test_extract.py, with the manifest's own path in the message).
 BAD_INPUTS = {
+    "a file that does not exist": (lambda d: "missing.nrrd", lambda d: PYRAD / "breast1_label.nrrd", 1,
+                                   lambda d: "patient B2: image 'missing.nrrd' does not exist"),
     "no voxel of the label": (lambda d: PYRAD / "breast1_image.nrrd", lambda d: PYRAD / "breast1_label.nrrd", 3,
                               lambda d: f"patient B2: mask {PYRAD / 'breast1_label.nrrd'} has no voxel of label 3"),
     "geometry mismatch": (lambda d: PYRAD / "breast1_image.nrrd", lambda d: shifted_mask(d / "shifted_mask.nrrd"), 1,
