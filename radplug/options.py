@@ -104,9 +104,6 @@ class StepOptions:
                              f"options are {', '.join('--' + f for f in sorted(fields))}")
         return cls(**values)
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
 
 OPTIONS: dict[str, type[StepOptions]] = {}
 
