@@ -57,12 +57,9 @@ def make_rf(**params: Any):
 
 
 def make_gbt(**params: Any):
-    from sklearn.ensemble import HistGradientBoostingClassifier
+    from radplug.models.gbt import GBTClassifier
 
-    # min_samples_leaf=1 as xgboost's min_child_weight=1 / GradientBoostingClassifier (the paper's family):
-    # scikit-learn's default of 20 forbids leaves for a minority class of ~24 patients.
-    params = {"early_stopping": False, "min_samples_leaf": 1, **params}
-    return HistGradientBoostingClassifier(**params)
+    return GBTClassifier(**params)
 
 
 MLP_PAPER = _product(first_layer=[2000, 4000, 6000], n_layers=[3, 4], optimizer=["nadam", "adadelta"],
@@ -143,7 +140,7 @@ FAMILIES = [
     ModelFamily(
         name="gbt",
         summary="Gradient-boosted trees (histogram-based)",
-        reference="scikit-learn HistGradientBoostingClassifier",
+        reference="scikit-learn HistGradientBoostingClassifier (radplug.models.gbt: unweighted bin edges)",
         factory=make_gbt,
         grids={
             "paper": _product(max_iter=PAPER_GBT_TREES, max_depth=[1, 2, 3],

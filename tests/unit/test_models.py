@@ -76,6 +76,42 @@ def test_standard_preset_is_a_real_search() -> None:
     assert max(c["first_layer"] for c in grid("mlp", "standard")) <= 256
 
 
+@pytest.mark.parametrize(("n", "class_weight"), [(200, "balanced"), (400, "none"), (160, "none")])
+def test_gbt_is_scikit_learns_booster_on_unweighted_bins(n: int, class_weight: str) -> None:
+    """radplug's gbt equals HistGradientBoostingClassifier wherever scikit-learn bins without weights: up to
+    255 patients (edges between distinct values, weighted or not) and unweighted at any size; above 255
+    patients with class weights it bins as unweighted (radplug.models.gbt says why)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from radplug.models.gbt import GBTClassifier
+
+    X, y = _planted(n, 30, classes=3 if n == 160 else 2)
+    X_new = _planted(40, 30, seed=1)[0]
+    ours = GBTClassifier(max_iter=40, max_depth=2, learning_rate=0.1, class_weight=class_weight, random_state=0)
+    theirs = HistGradientBoostingClassifier(max_iter=40, max_depth=2, learning_rate=0.1, min_samples_leaf=1,
+                                            early_stopping=False, random_state=0,
+                                            class_weight=None if class_weight == "none" else class_weight)
+    p_ours, p_theirs = ours.fit(X, y).predict_proba(X_new), theirs.fit(X, y).predict_proba(X_new)
+    assert np.array_equal(p_ours, p_theirs)
+    assert np.array_equal(ours.predict(X_new), theirs.predict(X_new))
+    assert ours.n_iter_ == 40 and list(ours.classes_) == list(theirs.classes_)
+
+
+def test_gbt_balanced_weights_above_255_patients() -> None:
+    """Above 255 patients the class weights still weight the boosting (not the bin edges): the balanced
+    model's mean minority probability is higher, and its edges are the unweighted ones."""
+    from radplug.models.gbt import GBTClassifier, bin_edges
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 10))
+    y = (X[:, 0] + rng.normal(size=300) > 1.6).astype(int)
+    fitted = {cw: GBTClassifier(max_iter=30, max_depth=2, class_weight=cw, random_state=0).fit(X, y)
+              for cw in ("balanced", "none")}
+    assert fitted["balanced"].predict_proba(X)[:, 1].mean() > fitted["none"].predict_proba(X)[:, 1].mean() + 0.05
+    for a, b in zip(fitted["balanced"].bin_edges_, bin_edges(X, 255), strict=True):
+        assert np.array_equal(a, b) and len(a) <= 254
+
+
 def test_auto_preset_and_fast_warning(caplog: pytest.LogCaptureFixture) -> None:
     from radplug.training.search import resolve_preset
 

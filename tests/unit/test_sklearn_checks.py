@@ -1,13 +1,14 @@
 """scikit-learn's own estimator checks (`parametrize_with_checks`) over radplug's estimators.
 
-The families enet, rf and gbt are scikit-learn estimators themselves (checked upstream); the network and
-the SVM wrapper are radplug's. Check instances are small (a 16-8 network, 10 epochs) to keep this fast.
+The families enet and rf are scikit-learn estimators themselves (checked upstream); the network, the SVM
+wrapper and the gbt wrapper are radplug's. Check instances are small (a 16-8 network, 10 epochs) to keep this fast.
 Each check expected to fail is listed with its reason."""
 
 from __future__ import annotations
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from radplug.models.gbt import GBTClassifier
 from radplug.models.mlp import MLPClassifier
 from radplug.models.svm import SVMClassifier
 
@@ -22,6 +23,7 @@ def expected_failures(est) -> dict[str, str]:
 
 @parametrize_with_checks(
     [SVMClassifier(),
+     GBTClassifier(max_iter=10),
      MLPClassifier(first_layer=16, n_layers=2, epochs=10, patience=10, batch_size=16, learning_rate=1e-2,
                    validation_fraction=0.0, device="cpu")],
     expected_failed_checks=expected_failures,

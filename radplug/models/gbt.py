@@ -1,0 +1,103 @@
+"""Gradient-boosted trees: scikit-learn's HistGradientBoostingClassifier behind unweighted binning.
+
+Why a wrapper: since scikit-learn 1.6 a histogram GBT given sample weights (which is how it applies
+``class_weight``) places its bin edges at *weighted* percentiles, in a Python loop of one call per edge and
+per feature, whenever a feature has more distinct values than ``max_bins`` (255), i.e. on any training set
+of more than 255 patients. Measured here (scikit-learn 1.9.1): 262 patients x 2,000 genes, 100 iterations,
+``class_weight='balanced'``: 72 s per fit, against 1.5 s unweighted; at the paper's 21,766 genes it would
+be about 20 minutes per fit. This wrapper places the edges at the unweighted percentiles scikit-learn uses
+without weights, maps every feature to its bin index, and boosts on those indices with the class weights as
+sample weights. The boosting, the splits and the weights are scikit-learn's; only the bin edges ignore the
+weights. With at most ``max_bins`` distinct values per feature (any cohort of up to 255 patients) the
+edges are the midpoints between distinct values in both cases, and the model is identical to
+``HistGradientBoostingClassifier(class_weight=...)`` (tests/unit/test_models.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+
+def bin_edges(X: np.ndarray, max_bins: int) -> list[np.ndarray]:
+    """Per feature, the bin edges scikit-learn's histogram GBT computes without sample weights: midpoints
+    between distinct values when there are at most ``max_bins``, otherwise the ``averaged_inverted_cdf``
+    percentiles at ``max_bins`` equal steps (duplicates dropped). A feature with one value has no edge."""
+    percentiles = np.linspace(0, 100, num=max_bins + 1)[1:-1]
+    # one vectorized percentile call for all features; used only for features with many distinct values
+    quantiles = np.percentile(X, percentiles, axis=0, method="averaged_inverted_cdf") if len(X) > max_bins else None
+    edges = []
+    for j in range(X.shape[1]):
+        distinct = np.unique(X[:, j])
+        if len(distinct) <= 1:
+            edges.append(np.empty(0, dtype=np.float64))
+        elif len(distinct) <= max_bins:
+            edges.append((distinct[:-1] + distinct[1:]) / 2.0)
+        else:
+            edges.append(np.unique(quantiles[:, j]))
+    return edges
+
+
+def to_bins(X: np.ndarray, edges: list[np.ndarray]) -> np.ndarray:
+    """Bin index of every value: bin i holds the values in (edges[i-1], edges[i]], as scikit-learn bins."""
+    out = np.empty(X.shape, dtype=np.float32)
+    for j, e in enumerate(edges):
+        out[:, j] = np.searchsorted(e, X[:, j], side="left")
+    return out
+
+
+class GBTClassifier(ClassifierMixin, BaseEstimator):
+    """HistGradientBoostingClassifier (no early stopping) on unweighted bins; ``class_weight`` is
+    ``balanced`` or ``none`` (radplug's ``--class_weight``). ``min_samples_leaf=1`` as xgboost's
+    ``min_child_weight=1`` and GradientBoostingClassifier (the paper's family): scikit-learn's default of 20
+    forbids leaves for a minority class of ~24 patients."""
+
+    def __init__(self, max_iter: int = 100, max_depth: int | None = None, learning_rate: float = 0.1,
+                 min_samples_leaf: int = 1, max_bins: int = 255, class_weight: str | None = "balanced",
+                 random_state: int | None = None):
+        self.max_iter = max_iter
+        self.max_depth = max_depth
+        self.learning_rate = learning_rate
+        self.min_samples_leaf = min_samples_leaf
+        self.max_bins = max_bins
+        self.class_weight = class_weight
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        from sklearn.ensemble import HistGradientBoostingClassifier
+        from sklearn.utils.class_weight import compute_sample_weight
+        from sklearn.utils.multiclass import check_classification_targets
+        from sklearn.utils.validation import validate_data
+
+        if self.class_weight not in ("balanced", "none", None):
+            raise ValueError(f"class_weight must be balanced or none, got {self.class_weight!r}")
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
+        self.bin_edges_ = bin_edges(X, self.max_bins)
+        weights = compute_sample_weight("balanced", y) if self.class_weight == "balanced" else None
+        self.booster_ = HistGradientBoostingClassifier(
+            max_iter=self.max_iter, max_depth=self.max_depth, learning_rate=self.learning_rate,
+            min_samples_leaf=self.min_samples_leaf, max_bins=self.max_bins, early_stopping=False,
+            random_state=self.random_state)
+        self.booster_.fit(to_bins(X, self.bin_edges_), y, sample_weight=weights)
+        self.classes_ = self.booster_.classes_
+        self.n_iter_ = self.booster_.n_iter_
+        return self
+
+    def _binned(self, X) -> np.ndarray:
+        from sklearn.utils.validation import check_is_fitted, validate_data
+
+        check_is_fitted(self, "booster_")
+        return to_bins(validate_data(self, X, reset=False, dtype=np.float64), self.bin_edges_)
+
+    def decision_function(self, X):
+        binned = self._binned(X)   # NotFittedError first
+        return self.booster_.decision_function(binned)
+
+    def predict_proba(self, X):
+        binned = self._binned(X)   # NotFittedError first
+        return self.booster_.predict_proba(binned)
+
+    def predict(self, X):
+        binned = self._binned(X)   # NotFittedError first
+        return self.booster_.predict(binned)
