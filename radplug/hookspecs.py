@@ -13,6 +13,17 @@ hookimpl = pluggy.HookimplMarker("radplug")
 
 
 @dataclass(frozen=True)
+class Staged:
+    """A family whose configurations that differ only in the integer parameter ``param`` (trees, boosting
+    iterations) come from one fit at its largest value. ``proba(estimator, X, values)`` returns, for each
+    value, the class probabilities of the model that fitting with that value would give: exactly, because
+    the smaller model is the first ``value`` trees or iterations of the larger one (same seed)."""
+
+    param: str
+    proba: Callable[[Any, Any, list[int]], list[Any]]
+
+
+@dataclass(frozen=True)
 class ModelFamily:
     """A model family: a factory for scikit-learn-style estimators plus named hyperparameter grids.
 
@@ -24,6 +35,8 @@ class ModelFamily:
     ``fold_stacked``: optional trainer ``fold_stacked(params, X, y, splits, seed, device, class_weight=...)``
     that fits every CV fold of one configuration at once and returns one probability array per fold
     (``--stack_folds``); families without one are fitted fold by fold.
+    ``staged``: optional :class:`Staged`: SEARCH fits one model per fold for every group of configurations that
+    differ only in ``staged.param`` and scores the smaller ones from it (``--grid_chunk`` counts such fits).
     ``maskable_fast``: informational only, not read by radplug. The masking engine takes its
     exact fast path for any fitted estimator with a ``network_`` whose first layer is ``torch.nn.Linear``;
     other estimators are masked through ``predict_proba``.
@@ -38,6 +51,7 @@ class ModelFamily:
     devices: tuple[str, ...] = ("cpu",)
     maskable_fast: bool = False
     fold_stacked: Callable[..., list[Any]] | None = None
+    staged: Staged | None = None
 
 
 @dataclass(frozen=True)

@@ -75,9 +75,12 @@ class GBTClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         self.bin_edges_ = bin_edges(X, self.max_bins)
         weights = compute_sample_weight("balanced", y) if self.class_weight == "balanced" else None
+        # histograms as wide as the widest feature needs (a cohort of 38 patients has at most 38 bins per gene):
+        # the same bins and model, half the time per iteration than 255-bin histograms on 985 genes
+        n_bins = max(2, min(self.max_bins, max((len(e) + 1 for e in self.bin_edges_), default=2)))
         self.booster_ = HistGradientBoostingClassifier(
             max_iter=self.max_iter, max_depth=self.max_depth, learning_rate=self.learning_rate,
-            min_samples_leaf=self.min_samples_leaf, max_bins=self.max_bins, early_stopping=False,
+            min_samples_leaf=self.min_samples_leaf, max_bins=n_bins, early_stopping=False,
             random_state=self.random_state)
         self.booster_.fit(to_bins(X, self.bin_edges_), y, sample_weight=weights)
         self.classes_ = self.booster_.classes_
@@ -97,6 +100,11 @@ class GBTClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X):
         binned = self._binned(X)   # NotFittedError first
         return self.booster_.predict_proba(binned)
+
+    def staged_predict_proba(self, X):
+        """Class probabilities after each boosting iteration (those of ``max_iter=1, 2, ...``)."""
+        binned = self._binned(X)
+        yield from self.booster_.staged_predict_proba(binned)
 
     def predict(self, X):
         binned = self._binned(X)   # NotFittedError first

@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 
 from radplug.models.stacked import MEMORY_SHARE, member_bytes, memory_limit_bytes, network_parameters
-from radplug.training.search import final_units, grid, plan_jobs, unit_targets
+from radplug.plugins import get_family
+from radplug.training.search import final_units, fit_groups, grid, plan_jobs, unit_targets
 
 
 def measured_flops(seconds: float = 0.2) -> float:
@@ -113,6 +114,10 @@ def estimate_run(tasks: pd.DataFrame, families: list[str], preset: str, chunk_si
     rows = []
     for fam in families:
         configs = grid(fam, preset)
+        staged = get_family(fam).staged
+        # one fit per fit group (a staged family fits its largest configuration once for the group)
+        fitted = [max((configs[i] for i in g), key=lambda c: c.get(staged.param, 0) if staged else 0)
+                  for g in fit_groups(fam, preset)]
         fam_jobs = jobs[jobs["family"] == fam]
         units = fam_jobs["unit"].unique()
         fits = 0
@@ -123,7 +128,7 @@ def estimate_run(tasks: pd.DataFrame, families: list[str], preset: str, chunk_si
             n_out = len(targets) if unit.startswith("group:") else max(2, max(
                 (n_classes.get(t, 2) for t in targets), default=2))
             per_config = len(targets) if unit.startswith("each:") else 1
-            for params in configs:
+            for params in fitted:
                 stacked = folds if (stack_folds and "first_layer" in params) else 1
                 fits += per_config * folds
                 seconds += per_config * folds * _fit_seconds(fam, params, int(n_train * (folds - 1) / folds),

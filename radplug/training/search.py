@@ -35,6 +35,29 @@ def grid(family: str, preset: str) -> list[dict[str, Any]]:
     return fam.grids[preset]
 
 
+def fit_groups(family: str, preset: str) -> list[list[int]]:
+    """The grid's configuration indices grouped by the fit that serves them. A staged family
+    (:class:`radplug.hookspecs.Staged`) fits once for all configurations that differ only in the staged
+    parameter (trees, boosting iterations); every other configuration is its own fit. Groups keep the grid's
+    order; ``--grid_chunk`` counts groups."""
+    fam = get_family(family)
+    configs = grid(family, preset)
+    if fam.staged is None:
+        return [[i] for i in range(len(configs))]
+    groups: dict[str, list[int]] = {}
+    for i, params in enumerate(configs):
+        rest = {k: v for k, v in params.items() if k != fam.staged.param}
+        groups.setdefault(json.dumps(rest, sort_keys=True), []).append(i)
+    return list(groups.values())
+
+
+def chunk_configs(family: str, preset: str, chunk: int, n_chunks: int) -> list[list[int]]:
+    """The fit groups (:func:`fit_groups`) of SEARCH chunk ``chunk`` of ``n_chunks``."""
+    groups = fit_groups(family, preset)
+    size = math.ceil(len(groups) / n_chunks)
+    return groups[chunk * size:(chunk + 1) * size]
+
+
 def resolve_preset(preset: str, user_input: bool) -> str:
     """``auto`` -> ``standard`` on user data (``--input``), ``fast`` on the embedded synthetic cohort.
 
@@ -59,8 +82,8 @@ def plan_jobs(tasks: pd.DataFrame, families: list[str], preset: str, chunk_size:
     radiomic = tasks[tasks["source"] == "radiomic"]
     for fam_name in families:
         fam = get_family(fam_name)
-        n_cfg = len(grid(fam_name, preset))
-        n_chunks = max(1, math.ceil(n_cfg / max(1, chunk_size)))
+        n_fits = len(fit_groups(fam_name, preset))
+        n_chunks = max(1, math.ceil(n_fits / max(1, chunk_size)))
         units = []
         if fam.multilabel:
             units += [f"group:{g}" for g in sorted(radiomic["group"].unique())]
@@ -117,7 +140,6 @@ def _cv_rows(family: str, params: dict[str, Any], cid: str, unit: str, names: li
              stack_folds: bool, class_weight: str = "balanced") -> list[dict[str, Any]]:
     """Cross-validate one configuration; one row per (target, fold). ``Y`` is 1 column unless multilabel."""
     multilabel = Y.shape[1] > 1
-    rows = []
     fam = get_family(family)
     if stack_folds and fam.fold_stacked is not None:
         probas = fam.fold_stacked(params, X, Y if multilabel else Y[:, 0], splits, seed,
@@ -129,6 +151,34 @@ def _cv_rows(family: str, params: dict[str, Any], cid: str, unit: str, names: li
             pipe.fit(X[tr], Y[tr] if multilabel else Y[tr, 0])
             proba = pipe.predict_proba(X[va])
             probas.append(proba if multilabel else _align_proba(pipe, proba, n_classes[0]))
+    return _score_rows(family, params, cid, unit, names, Y, splits, probas, cv_kind)
+
+
+def _staged_cv_rows(family: str, configs: list[tuple[str, dict[str, Any]]], unit: str, names: list[str],
+                    X: np.ndarray, Y: np.ndarray, splits: list, seed: int, device: str, n_classes: list[int],
+                    cv_kind: str, class_weight: str = "balanced") -> list[dict[str, Any]]:
+    """Cross-validate configurations of a staged family that differ only in its staged parameter: one fit per
+    fold at the largest value, every configuration scored from it (exactly as its own fit would be)."""
+    staged = get_family(family).staged
+    values = [int(p[staged.param]) for _, p in configs]
+    largest = configs[int(np.argmax(values))][1]
+    per_config: list[list[np.ndarray]] = [[] for _ in configs]
+    for fold, (tr, va) in enumerate(splits):
+        pipe = make_pipeline(family, largest, seed + fold, device, class_weight)
+        pipe.fit(X[tr], Y[tr, 0])
+        for j, proba in enumerate(staged.proba(pipe[-1], pipe[:-1].transform(X[va]), values)):
+            per_config[j].append(_align_proba(pipe, proba, n_classes[0]))
+    rows: list[dict[str, Any]] = []
+    for (cid, params), probas in zip(configs, per_config, strict=True):
+        rows += _score_rows(family, params, cid, unit, names, Y, splits, probas, cv_kind)
+    return rows
+
+
+def _score_rows(family: str, params: dict[str, Any], cid: str, unit: str, names: list[str], Y: np.ndarray,
+                splits: list, probas: list[np.ndarray], cv_kind: str) -> list[dict[str, Any]]:
+    """One row per (target, fold) with the fold's validation scores."""
+    multilabel = Y.shape[1] > 1
+    rows = []
     for fold, ((_, va), proba) in enumerate(zip(splits, probas, strict=True)):
         for j, t in enumerate(names):
             p = np.stack([1 - proba[:, j], proba[:, j]], axis=1) if multilabel else proba
@@ -167,8 +217,7 @@ def run_job(unit: str, family: str, preset: str, chunk: int, n_chunks: int, expr
             progress.step(t)
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     configs = grid(family, preset)
-    size = math.ceil(len(configs) / n_chunks)
-    chosen = list(range(chunk * size, min(len(configs), (chunk + 1) * size)))
+    fits = chunk_configs(family, preset, chunk, n_chunks)
     tgt = targets.set_index("sample_id")
     train_ids = tgt.index[tgt["cohort"] == "train"]
     names = unit_targets(unit, tasks)
@@ -186,12 +235,21 @@ def run_job(unit: str, family: str, preset: str, chunk: int, n_chunks: int, expr
     splits = cv_splits(strat, folds, seed)
     rows: list[dict[str, Any]] = []
     kind = "group" if multilabel else "target"
-    progress = Progress(f"{unit} {family} configurations ({len(splits)}-fold CV)", len(chosen), log, every=0)
-    for ci in chosen:
-        cid = config_id(family, preset, ci)
-        rows += _cv_rows(family, configs[ci], cid, unit, names, X, Y, splits,
-                         seed, device, n_classes, kind, stack_folds, class_weight)
-        progress.step(cid)
+    staged = get_family(family).staged is not None and not multilabel
+    progress = Progress(f"{unit} {family} configurations ({len(splits)}-fold CV)", sum(map(len, fits)), log,
+                        every=0)
+    for group in fits:
+        if staged:
+            rows += _staged_cv_rows(family, [(config_id(family, preset, ci), configs[ci]) for ci in group], unit,
+                                    names, X, Y, splits, seed, device, n_classes, kind, class_weight)
+            for ci in group:
+                progress.step(config_id(family, preset, ci))
+            continue
+        for ci in group:
+            cid = config_id(family, preset, ci)
+            rows += _cv_rows(family, configs[ci], cid, unit, names, X, Y, splits,
+                             seed, device, n_classes, kind, stack_folds, class_weight)
+            progress.step(cid)
     if multilabel and feature_cv and rows:
         best = _best_config(rows)
         rows += _feature_cv_rows(unit, family, configs[int(best.rsplit(".", 1)[1])], best, names, codes, X_train,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from radplug.metrics import safe_auc
@@ -110,6 +111,51 @@ def test_gbt_balanced_weights_above_255_patients() -> None:
     assert fitted["balanced"].predict_proba(X)[:, 1].mean() > fitted["none"].predict_proba(X)[:, 1].mean() + 0.05
     for a, b in zip(fitted["balanced"].bin_edges_, bin_edges(X, 255), strict=True):
         assert np.array_equal(a, b) and len(a) <= 254
+
+
+@pytest.mark.parametrize("family", ["rf", "gbt"])
+def test_staged_configurations_equal_their_own_fits(family: str) -> None:
+    """A staged family's smaller configurations scored from one larger fit give exactly the probabilities of
+    their own fits (the first k trees or boosting iterations, same seed)."""
+    from radplug.plugins import get_family
+
+    X, y = _planted(120, 30, classes=3 if family == "gbt" else 2)
+    staged = get_family(family).staged
+    base = grid(family, "standard")[0]
+    values = [5, 12, 20]
+    big = make_pipeline(family, {**base, staged.param: 20}, 3).fit(X[:90], y[:90])
+    for v, p in zip(values, staged.proba(big[-1], big[:-1].transform(X[90:]), values), strict=True):
+        own = make_pipeline(family, {**base, staged.param: v}, 3).fit(X[:90], y[:90]).predict_proba(X[90:])
+        np.testing.assert_allclose(p, own, rtol=0, atol=1e-12)
+
+
+def test_search_scores_staged_configurations_from_one_fit_per_fold() -> None:
+    """SEARCH's CV rows of a staged family equal those of every configuration cross-validated on its own, and
+    ``--grid_chunk`` counts fits: the paper's 120 forests are 4 fits per fold, its 150 boosters 15."""
+    from radplug.training.search import _cv_rows, config_id, fit_groups, plan_jobs, run_job
+
+    assert [len(g) for g in fit_groups("rf", "paper")] == [30] * 4
+    assert [len(g) for g in fit_groups("gbt", "paper")] == [10] * 15
+    assert fit_groups("enet", "standard") == [[0], [1], [2]]
+    X, y = _planted(80, 20)
+    ids = [f"P{i}" for i in range(len(y))]
+    expression = pd.DataFrame(X, index=pd.Index(ids, name="sample_id"), columns=[f"g{j}" for j in range(20)])
+    targets = pd.DataFrame({"sample_id": ids, "cohort": "train", "t": np.where(y == 1, "high", "low")})
+    tasks = pd.DataFrame({"target": ["t"], "source": ["clinical"], "group": [""], "classes": ['["low", "high"]']})
+    jobs = plan_jobs(tasks, ["rf", "gbt"], "standard", chunk_size=1)
+    assert jobs.groupby("family")["n_chunks"].first().to_dict() == {"gbt": 2, "rf": 2}
+    for family in ("rf", "gbt"):
+        got = pd.concat([run_job("target:t", family, "standard", c, 2, expression, targets, tasks, 4, 7)
+                         for c in range(2)], ignore_index=True)
+        splits = cv_splits((y == 1).astype(int), 4, 7)
+        want = pd.DataFrame([r for i, params in enumerate(grid(family, "standard"))
+                             for r in _cv_rows(family, params, config_id(family, "standard", i), "target:t", ["t"],
+                                               X, (y == 1).astype(int)[:, None], splits, 7, "cpu", [2], "target",
+                                               False)])
+        key = ["config_id", "fold"]
+        got, want = got.sort_values(key).reset_index(drop=True), want.sort_values(key).reset_index(drop=True)
+        assert len(got) == len(grid(family, "standard")) * 4
+        pd.testing.assert_frame_equal(got, want, check_exact=False, atol=1e-12, rtol=0)
 
 
 def test_auto_preset_and_fast_warning(caplog: pytest.LogCaptureFixture) -> None:
