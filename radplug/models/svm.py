@@ -29,7 +29,12 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"class_weight must be balanced or none, got {self.class_weight!r}")
         X, y = validate_data(self, X, y)
         cw = "balanced" if self.class_weight == "balanced" else None
-        self.svc_ = SVC(kernel=self.kernel, C=self.C, gamma=self.gamma, degree=self.degree, class_weight=cw,
+        if self.gamma == "scale":   # scikit-learn's rule, kept here so that decision_function can use it
+            variance = float(np.asarray(X, dtype=np.float64).var())
+            self.gamma_ = 1.0 / (X.shape[1] * variance) if variance != 0 else 1.0
+        else:
+            self.gamma_ = 1.0 / X.shape[1] if self.gamma == "auto" else float(self.gamma)
+        self.svc_ = SVC(kernel=self.kernel, C=self.C, gamma=self.gamma_, degree=self.degree, class_weight=cw,
                         max_iter=self.max_iter, decision_function_shape="ovr", random_state=self.random_state)
         self.svc_.fit(X, y)
         self.classes_ = self.svc_.classes_
@@ -40,7 +45,17 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
         from sklearn.utils.validation import check_is_fitted, validate_data
 
         check_is_fitted(self, "svc_")
-        return self.svc_.decision_function(validate_data(self, X, reset=False))
+        X = validate_data(self, X, reset=False)
+        if len(self.classes_) != 2 or self.kernel not in ("linear", "rbf"):
+            return self.svc_.decision_function(X)
+        # Binary linear/rbf in matrix products (libsvm computes the kernel pair by pair): masking scores thousands
+        # of masked copies of the test cohort. Same function: tests/unit/test_models.py compares it with SVC's.
+        X = np.asarray(X, dtype=np.float64)
+        sv, alpha, b = self.svc_.support_vectors_, self.svc_.dual_coef_[0], self.svc_.intercept_[0]
+        if self.kernel == "linear":
+            return X @ (alpha @ sv) + b
+        sq = (X * X).sum(axis=1)[:, None] + (sv * sv).sum(axis=1)[None, :] - 2.0 * (X @ sv.T)
+        return np.exp(-self.gamma_ * np.maximum(sq, 0.0)) @ alpha + b
 
     def predict_proba(self, X):
         d = np.asarray(self.decision_function(X), dtype=np.float64)

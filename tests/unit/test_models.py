@@ -158,6 +158,22 @@ def test_search_scores_staged_configurations_from_one_fit_per_fold() -> None:
         pd.testing.assert_frame_equal(got, want, check_exact=False, atol=1e-12, rtol=0)
 
 
+@pytest.mark.parametrize("kernel", ["linear", "rbf", "poly"])
+def test_svm_decision_function_is_libsvms(kernel: str) -> None:
+    """The SVM's own decision function (matrix products, binary linear/rbf) equals libsvm's, on masked-like
+    inputs (most genes zero) too; other kernels and multiclass go through SVC itself."""
+    from radplug.models.svm import SVMClassifier
+
+    X, y = _planted(150, 60)
+    X_new = _planted(30, 60, seed=2)[0]
+    X_new[:, 10:] = 0.0
+    for classes in (2, 3):
+        yk = y if classes == 2 else _planted(150, 60, classes=3)[1]
+        m = SVMClassifier(kernel=kernel, C=0.5).fit(X, yk)
+        np.testing.assert_allclose(m.decision_function(X_new), m.svc_.decision_function(X_new), rtol=0, atol=1e-10)
+        assert np.array_equal(m.predict(X_new), m.svc_.predict(X_new)) or classes == 3
+
+
 def test_auto_preset_and_fast_warning(caplog: pytest.LogCaptureFixture) -> None:
     from radplug.training.search import resolve_preset
 
