@@ -20,7 +20,13 @@ import time
 
 import numpy as np
 
-from radplug.models.stacked import MEMORY_SHARE, fold_groups, member_bytes, memory_limit_bytes, stacked_fold_proba
+from radplug.models.stacked import (
+    MEMORY_SHARE,
+    device_memory_limit_bytes,
+    fold_groups,
+    member_bytes,
+    stacked_fold_proba,
+)
 from radplug.training.cv import cv_splits
 
 
@@ -32,6 +38,7 @@ def main() -> None:
     ap.add_argument("--layers", type=int, default=3)
     ap.add_argument("--folds", type=int, default=10)
     ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (the budget is then the GPU's free memory too)")
     a = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
 
@@ -40,20 +47,25 @@ def main() -> None:
     y = (X[:, :50].sum(axis=1) + rng.normal(scale=3, size=a.samples) > 0).astype(int)
     splits = cv_splits(y, a.folds, 42)
     need = member_bytes(a.samples, a.genes, 2, a.width, a.layers)
-    budget = int(MEMORY_SHARE * memory_limit_bytes())
+    budget = int(MEMORY_SHARE * device_memory_limit_bytes(a.device))
     groups = fold_groups(a.folds, need, budget)
     data_gb = (X.nbytes * (a.folds + 1)) / 2**30   # the data and its per-fold standardized copies
     print(f"network {a.genes}-{a.width}-... ({a.layers} layers), {a.samples} patients, {a.folds} folds, "
           f"{a.epochs} epochs")
     print(f"one fold's member: {need / 2**30:.2f} GB; all folds stacked: {need * a.folds / 2**30:.1f} GB; "
-          f"budget {budget / 2**30:.1f} GB ({MEMORY_SHARE:.0%} of {memory_limit_bytes() / 2**30:.1f} GB)")
+          f"budget {budget / 2**30:.1f} GB ({MEMORY_SHARE:.0%} of {device_memory_limit_bytes(a.device) / 2**30:.1f} GB "
+          f"on {a.device})")
     print(f"fold groups: {len(groups)} of at most {max(len(g) for g in groups)} folds; data {data_gb:.2f} GB")
     params = {"first_layer": a.width, "n_layers": a.layers, "activation": "relu", "dropout": 0.4,
               "optimizer": "nadam", "batch_size": 16, "epochs": a.epochs, "patience": a.epochs + 1,
               "validation_fraction": 0.1}
     start = time.perf_counter()
-    probas = stacked_fold_proba(params, X, y, splits, seed=42)
+    probas = stacked_fold_proba(params, X, y, splits, seed=42, device=a.device)
     seconds = time.perf_counter() - start
+    if a.device.startswith("cuda"):
+        import torch
+
+        print(f"GPU peak memory allocated {torch.cuda.max_memory_allocated() / 2**30:.2f} GB")
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     assert len(probas) == a.folds and all(np.isfinite(p).all() for p in probas)
     print(f"trained {a.folds} folds x {a.epochs} epochs in {seconds:.0f} s "

@@ -421,6 +421,18 @@ def memory_limit_bytes() -> int:
         return 8 * 2**30
 
 
+def device_memory_limit_bytes(device: str) -> int:
+    """The memory a task may plan for on ``device``: :func:`memory_limit_bytes` on CPU; on a CUDA device also at
+    most the device memory free now (the stacked networks live there)."""
+    limit = memory_limit_bytes()
+    if device.startswith("cuda"):
+        import torch
+
+        free, _ = torch.cuda.mem_get_info(torch.device(device))
+        limit = min(limit, int(free))
+    return limit
+
+
 def fold_groups(n_folds: int, bytes_per_member: int, budget: int) -> list[list[int]]:
     """The CV folds split into consecutive groups that fit ``budget`` bytes when stacked (all folds at once when
     they fit). Raises ValueError, saying what to do, when one member alone does not fit."""
@@ -457,7 +469,7 @@ def stacked_fold_proba(params: dict[str, Any], X: np.ndarray, y: np.ndarray,
     n_classes = None if y.ndim == 2 else int(y.max()) + 1
     _, n_out = _task_of(y, n_classes)
     need = member_bytes(X.shape[0], X.shape[1], n_out, cfg.first_layer, cfg.n_layers)
-    groups = fold_groups(len(splits), need, int(MEMORY_SHARE * memory_limit_bytes()))
+    groups = fold_groups(len(splits), need, int(MEMORY_SHARE * device_memory_limit_bytes(device)))
     if len(groups) > 1:
         log.info("fold-stacked training: %d folds of a %d-wide network (about %.1f GB each) in %d groups of at most "
                  "%d, to stay within the memory budget", len(splits), cfg.first_layer, need / 2**30, len(groups),
