@@ -267,9 +267,9 @@ def train_members(cfg: MLPClassifier, Xs, t: np.ndarray, train_rows: list[np.nda
         w = torch.where(tgt > 0.5, W[:, 1][:, None, :], W[:, 0][:, None, :])
         return (el.reshape(k, o.shape[1], -1) * w).mean(dim=2)
 
-    def padded(groups: list[np.ndarray], width: int):
-        idx = np.zeros((k, width), dtype=np.int64)
-        rows = np.zeros((k, width), dtype=np.float32)
+    def padded(groups: list[np.ndarray], width: int, count: int = k):
+        idx = np.zeros((count, width), dtype=np.int64)
+        rows = np.zeros((count, width), dtype=np.float32)
         for f, g in enumerate(groups):
             idx[f, :len(g)] = g
             rows[f, :len(g)] = 1.0
@@ -297,18 +297,25 @@ def train_members(cfg: MLPClassifier, Xs, t: np.ndarray, train_rows: list[np.nda
                 continue
             perm = fit_idx[f][rngs[f].permutation(len(fit_idx[f]))]
             batches.append([b for b in (perm[i:i + bs] for i in range(0, len(perm), bs)) if len(b) >= 2])
-        train_loss = np.zeros(k)
-        for s in range(max(len(b) for b in batches)):
-            step_groups = [b[s] if s < len(b) else np.array([], dtype=np.int64) for b in batches]
-            active_np = np.array([len(g) > 0 for g in step_groups])
-            idx, rows = padded(step_groups, bs)
+        n_steps = max(len(b) for b in batches)
+        # the epoch's batches as two tensors, copied to the device once: a copy per step would wait for the
+        # device to finish the previous step (a synchronisation per mini-batch on a GPU)
+        step_groups = [[b[s] if s < len(b) else np.array([], dtype=np.int64) for b in batches] for s in range(n_steps)]
+        active_all = np.array([[len(g) > 0 for g in groups] for groups in step_groups]).reshape(n_steps, k)
+        idx_all, rows_all = padded([g for groups in step_groups for g in groups], bs, n_steps * k)
+        idx_all, rows_all = idx_all.view(n_steps, k, bs), rows_all.view(n_steps, k, bs)
+        active_dev = torch.from_numpy(active_all.astype(np.float32)).to(dev)
+        train_loss_dev = torch.zeros(k, device=dev)
+        for s in range(n_steps):
+            active_np = active_all[s]
+            idx, rows = idx_all[s], rows_all[s]
             drop = None
             if p_drop > 0:
                 drop = []
                 for w in widths:
                     d = torch.ones(k, bs, w, device=dev)
                     for f in np.flatnonzero(active_np):
-                        d[f] = torch.empty(bs, w, device=dev).bernoulli_(1 - p_drop, generator=dgens[f])
+                        d[f].bernoulli_(1 - p_drop, generator=dgens[f])
                     drop.append(d / (1 - p_drop))
             rows3 = rows[:, :, None]
             for p in net.parameters():
@@ -317,7 +324,8 @@ def train_members(cfg: MLPClassifier, Xs, t: np.ndarray, train_rows: list[np.nda
             per = (el * rows).sum(dim=1) / rows.sum(dim=1).clamp(min=1)
             per.sum().backward()
             opt.update(active_np)
-            train_loss += per.detach().cpu().numpy() * active_np
+            train_loss_dev += per.detach() * active_dev[s]
+        train_loss = train_loss_dev.double().cpu().numpy()
         net.eval()
         with torch.no_grad():
             if n_val_max:
