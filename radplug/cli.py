@@ -734,15 +734,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+# Steps that never import scikit-learn (the first ones of every run): they skip importing it for its
+# ConvergenceWarning filter, 0.7 CPU s of each such task's start (tests/step/test_cli_imports.py runs each).
+LIGHT_STEPS = frozenset({"simulate", "samplesheet", "ingest", "validate"})
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
-    import warnings
+    if args.command not in LIGHT_STEPS:
+        import warnings
 
-    from sklearn.exceptions import ConvergenceWarning
+        from sklearn.exceptions import ConvergenceWarning
 
-    warnings.filterwarnings("once", category=ConvergenceWarning)
+        warnings.filterwarnings("once", category=ConvergenceWarning)
     try:
         args.options = resolve_options(args)   # the step's Options record (radplug.options), None for other commands
         args.func(args)

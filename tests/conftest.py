@@ -19,6 +19,11 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 SHARED_DATA = SHARED / "data"
 
+# Nextflow's JVM with the client (C1) compiler only, for every `nextflow` the tests start (`run`, `config`): a test
+# run is short and C2's compiling was half of its launcher's CPU (a stub run of the whole DAG: 21.8 -> 10.8 CPU s).
+# It changes how fast Nextflow's own code runs, nothing it does. An NXF_OPTS already set wins.
+os.environ.setdefault("NXF_OPTS", "-XX:TieredStopAtLevel=1")
+
 
 def nextflow_command() -> str | None:
     """The Nextflow launcher: the one setup.sh installed into the environment, else one on PATH."""
@@ -154,13 +159,27 @@ def test_profile_run(tmp_path_factory) -> NextflowRun:
     return run
 
 
+# tests/small.config on top of -profile test: the whole DAG with one model family and a smaller cohort, for the
+# runs that test where and how the steps run (podman, SLURM, an interrupted run resumed) against the host run.
+SMALL_CONFIG = REPO / "tests" / "small.config"
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory) -> NextflowRun:
+    """One real `nextflow run main.nf -profile test -c tests/small.config` on the host: what the podman, SLURM
+    and resumed runs of the same configuration must reproduce."""
+    run = run_nextflow(tmp_path_factory.mktemp("small"), "-profile", "test", "-c", str(SMALL_CONFIG))
+    assert run.returncode == 0, run.log[-4000:]
+    return run
+
+
 # ---------------------------------------------------------------------------------------------------- test levels
 # tests/unit: pure Python, no subprocess; tests/step: a real step or CLI as a subprocess, PyRadiomics, Nextflow's
 # config, the browser, pip-installed plugins; tests/pipeline: real `nextflow run` (stub runs first). `make test`
 # runs them in that order, the pipeline level's slow tier (the heavy real runs) last.
 LEVELS = ("unit", "step", "pipeline")
 # the slow tier: heavy real runs (minutes each on 2 cores). Every test that reads the shared test-profile run
-# (`test_profile_run`) is in it too, and so is a whole module listed with None.
+# (`test_profile_run`) or the shared small run (`small_run`) is in it too, and so is a whole module listed with None.
 SLOW: dict[str, set[str] | None] = {
     "test_resume": None,
     "test_slurm": None,
@@ -189,7 +208,8 @@ def _level(item) -> str:
 
 def _slow(item) -> bool:
     names = SLOW.get(item.module.__name__, set())
-    return names is None or item.originalname in names or "test_profile_run" in item.fixturenames
+    return (names is None or item.originalname in names
+            or bool({"test_profile_run", "small_run"} & set(item.fixturenames)))
 
 
 def pytest_collection_modifyitems(session, config, items) -> None:

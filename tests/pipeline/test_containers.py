@@ -1,5 +1,5 @@
-"""Real `nextflow run main.nf -profile test,podman` in the image that scripts/build-image.sh builds:
-every task runs in the container, and the results tables equal those of a run on the host.
+"""Real `nextflow run main.nf -profile test,podman -c tests/small.config` in the image that scripts/build-image.sh
+builds: every task runs in the container, and the results tables equal those of the same run on the host.
 
 Needs podman (scripts/ci-services.sh installs it and builds the image); skips with the reason otherwise.
 """
@@ -16,7 +16,16 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from conftest import COMPARED, REPO, TOLERANCE, max_table_differences, read_trace, run_nextflow, run_pipeline
+from conftest import (
+    COMPARED,
+    REPO,
+    SMALL_CONFIG,
+    TOLERANCE,
+    max_table_differences,
+    read_trace,
+    run_nextflow,
+    run_pipeline,
+)
 
 IMAGE = "localhost/radplug:0.1.0"
 
@@ -52,7 +61,9 @@ def image() -> str:
 
 @pytest.fixture(scope="module")
 def podman_run(image, tmp_path_factory) -> Path:
-    return run_pipeline(tmp_path_factory.mktemp("podman"), "test,podman")
+    """The small configuration (tests/small.config: every process of the DAG) in the image, shared by the tests
+    below."""
+    return run_pipeline(tmp_path_factory.mktemp("podman"), "test,podman", "-c", str(SMALL_CONFIG))
 
 
 def test_image_is_labelled_with_the_version_and_runs_the_steps(image):
@@ -89,8 +100,8 @@ def test_every_task_runs_inside_the_podman_container(podman_run):
         assert prov["host"] != platform.node(), (rel, prov)
 
 
-def test_podman_results_equal_the_host_results(podman_run, test_profile_run):
-    diffs = max_table_differences(test_profile_run.outdir, podman_run)
+def test_podman_results_equal_the_host_results(podman_run, small_run):
+    diffs = max_table_differences(small_run.outdir, podman_run)
     print("max |podman - local| per table:", diffs)
     assert all(d <= TOLERANCE for d in diffs.values()), diffs
 

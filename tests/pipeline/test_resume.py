@@ -1,5 +1,6 @@
 """Determinism and resume: a run interrupted during SEARCH and resumed gives the same tables as an
-uninterrupted run with the same seed (in another folder)."""
+uninterrupted run with the same seed (in another folder): the small configuration (tests/small.config), whose
+9 SEARCH tasks leave room to interrupt between them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import time
 
 import pandas as pd
 import pytest
-from conftest import nextflow_argv, nextflow_env, read_trace, run_nextflow
+from conftest import SMALL_CONFIG, nextflow_argv, nextflow_env, read_trace, run_nextflow
 
 pytestmark = pytest.mark.pipeline
 
@@ -30,8 +31,9 @@ def _wait_for_search_task(launch_dir, proc, timeout=600) -> None:
     pytest.fail("no SEARCH task completed in time")
 
 
-def test_interrupted_run_resumes_to_the_same_tables(test_profile_run, tmp_path):
-    proc = subprocess.Popen(nextflow_argv("-profile", "test"), cwd=tmp_path, env=nextflow_env(),
+def test_interrupted_run_resumes_to_the_same_tables(small_run, tmp_path):
+    small = ("-profile", "test", "-c", str(SMALL_CONFIG))
+    proc = subprocess.Popen(nextflow_argv(*small), cwd=tmp_path, env=nextflow_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:
@@ -41,7 +43,7 @@ def test_interrupted_run_resumes_to_the_same_tables(test_profile_run, tmp_path):
         proc.wait(timeout=120)
     assert not (tmp_path / "results" / "evaluation").exists(), "the interrupted run should not have finished"
 
-    resumed = run_nextflow(tmp_path, "-profile", "test", "-resume")
+    resumed = run_nextflow(tmp_path, *small, "-resume")
     assert resumed.returncode == 0, resumed.log[-3000:]
     trace = pd.DataFrame(read_trace(resumed.outdir))
     search = trace[trace["name"].str.contains("SEARCH")]
@@ -49,6 +51,6 @@ def test_interrupted_run_resumes_to_the_same_tables(test_profile_run, tmp_path):
     assert (search["status"] == "COMPLETED").any(), "the interruption happened after SEARCH finished"
 
     for table in TABLES:
-        a = pd.read_parquet(test_profile_run.outdir / table)
+        a = pd.read_parquet(small_run.outdir / table)
         b = pd.read_parquet(resumed.outdir / table)
         pd.testing.assert_frame_equal(a, b, check_exact=True, obj=table)

@@ -1,5 +1,5 @@
-"""Real `nextflow run main.nf -profile test,slurm` on a single-node SLURM cluster (scripts/slurm-up.sh): every
-task is an sbatch job, and the results tables equal those of a run on the host.
+"""Real `nextflow run main.nf -profile test,slurm -c tests/small.config` on a single-node SLURM cluster
+(scripts/slurm-up.sh): every task is an sbatch job, and the results tables equal those of the same run on the host.
 
 Skips with the reason when no SLURM cluster answers (scripts/ci-services.sh starts one in CI).
 """
@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import REPO, TOLERANCE, max_table_differences, read_trace, run_pipeline
+from conftest import REPO, SMALL_CONFIG, TOLERANCE, max_table_differences, read_trace, run_pipeline
 
 
 def _slurm_missing() -> str | None:
@@ -30,9 +30,10 @@ pytestmark = [pytest.mark.slurm, pytest.mark.pipeline,
 
 @pytest.fixture(scope="module")
 def slurm_run(tmp_path_factory) -> Path:
-    # tests/slurm_poll.config: Nextflow polls the test cluster every second (conf/slurm.config: 5 s)
+    # tests/slurm_poll.config: Nextflow polls the test cluster every second (conf/slurm.config: 5 s);
+    # tests/small.config: every process of the DAG, with one model family and a smaller cohort
     poll = REPO / "tests" / "slurm_poll.config"
-    return run_pipeline(tmp_path_factory.mktemp("slurm"), "test,slurm", "-c", str(poll))
+    return run_pipeline(tmp_path_factory.mktemp("slurm"), "test,slurm", "-c", f"{poll},{SMALL_CONFIG}")
 
 
 def _job(job_id: str) -> dict[str, str]:
@@ -59,7 +60,7 @@ def test_every_task_is_a_completed_slurm_job(slurm_run):
         assert job.get("Partition") == os.environ.get("RADPLUG_SLURM_QUEUE", "debug")
 
 
-def test_slurm_results_equal_the_host_results(slurm_run, test_profile_run):
-    diffs = max_table_differences(test_profile_run.outdir, slurm_run)
+def test_slurm_results_equal_the_host_results(slurm_run, small_run):
+    diffs = max_table_differences(small_run.outdir, slurm_run)
     print("max |slurm - local| per table:", diffs)
     assert all(d <= TOLERANCE for d in diffs.values()), diffs
