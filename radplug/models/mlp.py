@@ -18,6 +18,8 @@ CLASS_WEIGHTS = ("balanced", "none")   # --class_weight: n / (classes x count) p
 
 def resolve_device(device: str = "auto") -> str:
     """``auto`` -> ``cuda`` when a GPU is usable, else ``cpu``; ``cuda`` without a GPU is an error."""
+    if device == "cpu":   # no torch import (about 1.3 CPU s) for a step that masks scikit-learn models on CPU
+        return device
     import torch
 
     if device == "auto":
