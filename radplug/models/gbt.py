@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.ensemble import HistGradientBoostingClassifier
 
 
 def bin_edges(X: np.ndarray, max_bins: int) -> list[np.ndarray]:
@@ -46,6 +47,40 @@ def to_bins(X: np.ndarray, edges: list[np.ndarray]) -> np.ndarray:
     return out
 
 
+class CodesBooster(HistGradientBoostingClassifier):
+    """HistGradientBoostingClassifier whose training input is GBTClassifier's bin codes, binned without
+    scikit-learn's per-gene Python call.
+
+    scikit-learn bins its training data one feature at a time through joblib (about 0.16 ms per gene: 0.16 s of
+    a 0.2 s fit on 985 genes and 38 patients, 3.5 s per fit on 21,766 genes), although codes need no quantiles:
+    their edges are the midpoints between the codes present, computed here for all genes at once. This fills
+    the same fitted attributes of the bin mapper (``bin_thresholds_``, ``n_bins_non_missing_``,
+    ``missing_values_bin_idx_``, ``is_categorical_``) and returns the same binned matrix, so the booster is the
+    same (tests/unit/test_models.py compares it with HistGradientBoostingClassifier on the raw values). These
+    are scikit-learn internals: where they are not as expected, scikit-learn bins as usual."""
+
+    def _bin_data(self, X, *args, **kwargs):
+        training = kwargs.get("is_training_data", args[-1] if args else False)
+        mapper = getattr(self, "_bin_mapper", None)
+        if not training or mapper is None or getattr(mapper, "is_categorical", None) is not None:
+            return super()._bin_data(X, *args, **kwargs)
+        codes = np.asarray(X).astype(np.int64)
+        n_features = codes.shape[1]
+        present = np.zeros((n_features, int(codes.max(initial=0)) + 1), dtype=bool)
+        present[np.arange(n_features)[None, :], codes] = True
+        rank = np.cumsum(present, axis=1) - 1                   # bin index of each code present
+        if int(rank[:, -1].max(initial=0)) + 1 > mapper.n_bins - 1:
+            return super()._bin_data(X, *args, **kwargs)
+        mapper.is_categorical_ = np.zeros(n_features, dtype=np.uint8)
+        mapper.missing_values_bin_idx_ = mapper.n_bins - 1
+        mapper.bin_thresholds_ = []
+        for row in present:     # midpoints between the codes present, as scikit-learn takes them
+            c = np.flatnonzero(row).astype(np.float64)
+            mapper.bin_thresholds_.append((c[:-1] + c[1:]) / 2.0)
+        mapper.n_bins_non_missing_ = present.sum(axis=1).astype(np.uint32)
+        return np.asfortranarray(rank[np.arange(n_features)[None, :], codes].astype(np.uint8))
+
+
 class GBTClassifier(ClassifierMixin, BaseEstimator):
     """HistGradientBoostingClassifier (no early stopping) on unweighted bins; ``class_weight`` is
     ``balanced`` or ``none`` (radplug's ``--class_weight``). ``min_samples_leaf=1`` as xgboost's
@@ -64,7 +99,6 @@ class GBTClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y):
-        from sklearn.ensemble import HistGradientBoostingClassifier
         from sklearn.utils.class_weight import compute_sample_weight
         from sklearn.utils.multiclass import check_classification_targets
         from sklearn.utils.validation import validate_data
@@ -78,7 +112,7 @@ class GBTClassifier(ClassifierMixin, BaseEstimator):
         # histograms as wide as the widest feature needs (a cohort of 38 patients has at most 38 bins per gene):
         # the same bins and model, half the time per iteration than 255-bin histograms on 985 genes
         n_bins = max(2, min(self.max_bins, max((len(e) + 1 for e in self.bin_edges_), default=2)))
-        self.booster_ = HistGradientBoostingClassifier(
+        self.booster_ = CodesBooster(
             max_iter=self.max_iter, max_depth=self.max_depth, learning_rate=self.learning_rate,
             min_samples_leaf=self.min_samples_leaf, max_bins=n_bins, early_stopping=False,
             random_state=self.random_state)
