@@ -157,6 +157,23 @@ def check_family(name: str, seed: int = 0, preset: str | None = None) -> list[Ch
             return f"two fits with the same seed differ (max |diff| {np.abs(p1 - p2).max():.2g})"
         return ""
 
+    def staged() -> str:
+        """A staged family's smaller models, scored from one larger fit, are those the smaller value fits."""
+        X, y = _data("binary", seed)
+        name = fam.staged.param
+        big = int(params.get(name, 0))
+        if big < 2:
+            return (f"staged parameter '{name}' is {params.get(name)!r} in the checked configuration: "
+                    "need an integer >= 2")
+        small = [max(1, big // 2), big]
+        est = _make(fam, {**params, name: big}, seed).fit(X[:36], y[:36])
+        for value, p in zip(small, fam.staged.proba(est, X[36:], small), strict=True):
+            own = _make(fam, {**params, name: value}, seed).fit(X[:36], y[:36]).predict_proba(X[36:])
+            if not np.allclose(p, own, atol=1e-9):
+                return (f"staged probabilities at {name}={value} differ from a fit with {name}={value} "
+                        f"(max |diff| {np.abs(np.asarray(p) - own).max():.2g}): SEARCH would score another model")
+        return ""
+
     run("estimator contract (fit, predict_proba, get_params, set_params)", contract)
     run("get_params/set_params round trip", params_roundtrip)
     run("sklearn clone()", clone_check)
@@ -165,6 +182,8 @@ def check_family(name: str, seed: int = 0, preset: str | None = None) -> list[Ch
     if fam.multilabel:
         run("multilabel fit/predict_proba shape (n, 3)", fit_task("multilabel", 3))
     run("determinism under a seed", determinism)
+    if fam.staged is not None:
+        run(f"staged '{fam.staged.param}' equals its own fits", staged)
     return results
 
 

@@ -179,6 +179,35 @@ def test_conformance_reports_each_violation() -> None:
     assert res["determinism"].passed
 
 
+class _WrongStagedPlugin:
+    """A forest whose staged scores are the whole forest's for every size: SEARCH would score the wrong model."""
+
+    @staticmethod
+    @hookimpl
+    def radplug_model_families():
+        from radplug.hookspecs import Staged
+        from radplug.models.builtin import make_rf
+
+        return [ModelFamily(name="wrong_staged", summary="staged scores that are not the smaller models",
+                            factory=make_rf, grids={"fast": [{"n_estimators": 20}]},
+                            staged=Staged("n_estimators", lambda est, X, values: [est.predict_proba(X)] * len(values)))]
+
+
+def test_conformance_checks_staged_scores_against_own_fits() -> None:
+    from radplug.conformance import check_family
+    from radplug.plugins import plugin_manager
+
+    pm = plugin_manager()
+    pm.register(_WrongStagedPlugin, name="wrong_staged_inprocess")
+    try:
+        res = {r.check: r for r in check_family("wrong_staged")}
+    finally:
+        pm.unregister(name="wrong_staged_inprocess")
+    staged = res["staged 'n_estimators' equals its own fits"]
+    assert not staged.passed and "n_estimators=10 differ from a fit with n_estimators=10" in staged.detail
+    assert res["determinism under a seed"].passed
+
+
 @pytest.mark.parametrize("family", sorted(BUILTINS))
 def test_builtin_families_pass_conformance(family: str) -> None:
     from radplug.conformance import check_family
@@ -188,6 +217,7 @@ def test_builtin_families_pass_conformance(family: str) -> None:
     assert not failed
     names = [r.check for r in results]
     assert any(n.startswith("multilabel") for n in names) == (family == "mlp")
+    assert any(n.startswith("staged") for n in names) == (family in ("rf", "gbt"))
 
 
 def test_check_plugin_cli_exit_code() -> None:
