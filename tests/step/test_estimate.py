@@ -16,7 +16,7 @@ from conftest import REPO
 from radplug.io import write_parquet
 from radplug.models.stacked import MEMORY_SHARE, member_bytes
 from radplug.training.estimate import estimate_run
-from radplug.training.search import grid, plan_jobs, unit_targets
+from radplug.training.search import fit_groups, plan_jobs, unit_targets
 
 FAMILIES = ["mlp", "enet", "svm", "rf", "gbt"]
 
@@ -41,13 +41,13 @@ def test_counts_are_the_planned_jobs_and_their_fits(tasks) -> None:
     by_family = est.set_index("family")
     for fam in FAMILIES:
         assert by_family.loc[fam, "search_tasks"] == (jobs["family"] == fam).sum()
-        n_cfg = len(grid(fam, "paper"))
+        n_fits = len(fit_groups(fam, "paper"))   # a staged family fits once per group (rf 4, gbt 15)
         fits = 0
         for unit in jobs.loc[jobs["family"] == fam, "unit"].unique():
             n_t = len(unit_targets(unit, tasks))
             per_config = n_t if unit.startswith("each:") else 1
             feature_cv = n_t * 10 if unit.startswith("group:") else 0   # the chosen network, per feature
-            fits += per_config * n_cfg * 10 + feature_cv
+            fits += per_config * n_fits * 10 + feature_cv
         assert by_family.loc[fam, "cv_fits"] == fits
     assert by_family.loc["all", "search_tasks"] == len(jobs)
     assert est.attrs["final_fits"] == len(tasks) and est.attrs["mask_targets"] == len(tasks)
